@@ -1,0 +1,7 @@
+"""graphcl: graph contrastive learning for node clustering on PyTorch Geometric."""
+
+from graphcl.errors import GraphclInputError
+
+__version__ = "0.1.0"
+
+__all__ = ["GraphclInputError", "__version__"]

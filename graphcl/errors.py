@@ -1,0 +1,9 @@
+"""Exception types raised by graphcl."""
+
+
+class GraphclInputError(ValueError):
+    """Raised for every problem with user input (data, arguments, files).
+
+    The message always names the offending item (an argument, a file, a dataset name),
+    so that a user can fix it without reading a traceback.
+    """

@@ -1,0 +1,163 @@
+"""Reproduction harness shared by ``experiments/*.py``: configs, one subprocess per seed,
+the benchmark JSON contract (DESIGN §5) and its provenance keys."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import resource
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+
+from graphcl.errors import GraphclInputError
+
+METRICS = ("acc", "nmi", "ari", "f1")
+PROVENANCE_KEYS = ("method", "dataset", "config", "command", "git_commit", "started_at", "runs", "environment")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_config(path: os.PathLike | str, method: str, dataset: str) -> Dict[str, Any]:
+    """Read ``path`` (YAML): ``{method: {default: {...}, <dataset>: {...}}}``.
+
+    The dataset block overrides the ``default:`` block key by key; a dataset without a block
+    gets ``default:`` unchanged (DESIGN §4.7).
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.exists():
+        raise GraphclInputError(f"config file {path} does not exist")
+    with open(path) as fh:
+        cfg = yaml.safe_load(fh) or {}
+    if method not in cfg:
+        raise GraphclInputError(f"config file {path} has no block for method {method!r}")
+    block = cfg[method] or {}
+    out = dict(block.get("default") or {})
+    out.update(block.get(dataset) or {})
+    return out
+
+
+def git_commit() -> str:
+    """The checkout's commit (with ``-dirty`` when there are uncommitted changes)."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        return sha + ("-dirty" if dirty else "")
+    except Exception:
+        return "unknown"
+
+
+def environment(device: str = "cpu") -> Dict[str, Any]:
+    import torch
+    import torch_geometric
+
+    from graphcl.ops import get_scatter_backend
+
+    env = {
+        "torch": torch.__version__,
+        "torch_geometric": torch_geometric.__version__,
+        "python": platform.python_version(),
+        "device": device,
+        "threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "scatter_backend": get_scatter_backend(),
+    }
+    if device.startswith("cuda") and torch.cuda.is_available():
+        env["gpu"] = torch.cuda.get_device_name(0)
+    return env
+
+
+def peak_memory_mb(device: str = "cpu") -> float:
+    """Peak resident memory of this process (CPU) or peak CUDA allocation (GPU), in MB."""
+    if device.startswith("cuda"):
+        import torch
+
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # ru_maxrss is in KiB on Linux
+
+
+def summarize(runs: Sequence[Mapping[str, Any]]) -> tuple[Dict[str, float], Dict[str, float]]:
+    """Mean and (population) std over seeds of every numeric key of the runs."""
+    keys = [k for k, v in runs[0].items() if k != "seed" and isinstance(v, (int, float))]
+    mean = {k: float(np.mean([r[k] for r in runs])) for k in keys}
+    std = {k: float(np.std([r[k] for r in runs])) for k in keys}
+    return mean, std
+
+
+def run_seeds_in_subprocesses(worker_argv: Sequence[str], seeds: Sequence[int], log=print) -> List[Dict[str, Any]]:
+    """Run ``python <worker_argv> --seed S`` once per seed, each in a fresh process.
+
+    The worker prints one JSON object on its last stdout line; a fresh process per seed
+    makes ``peak_memory_mb`` belong to that seed alone.
+    """
+    runs = []
+    for seed in seeds:
+        cmd = [sys.executable, *worker_argv, "--seed", str(seed)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stderr)
+            raise RuntimeError(f"seed {seed} failed (exit {proc.returncode}): {shlex.join(cmd)}")
+        run = json.loads(proc.stdout.strip().splitlines()[-1])
+        log(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in run.items()}))
+        runs.append(run)
+    return runs
+
+
+def write_result(
+    path: os.PathLike | str,
+    *,
+    method: str,
+    dataset: str,
+    config: Mapping[str, Any],
+    runs: List[Dict[str, Any]],
+    started_at: str,
+    device: str = "cpu",
+    extra: Optional[Mapping[str, Any]] = None,
+) -> Dict[str, Any]:
+    """Write the DESIGN §5 JSON (merging runs of other seeds already in the file)."""
+    path = Path(path)
+    previous: List[Dict[str, Any]] = []
+    if path.exists():
+        with open(path) as fh:
+            old = json.load(fh)
+        if old.get("config") == dict(config):  # keep seeds from earlier sessions of the same setting
+            new_seeds = {r["seed"] for r in runs}
+            previous = [r for r in old.get("runs", []) if r["seed"] not in new_seeds]
+    all_runs = sorted(previous + runs, key=lambda r: r["seed"])
+    mean, std = summarize(all_runs)
+    result = {
+        "method": method,
+        "dataset": dataset,
+        "config": dict(config),
+        "command": shlex.join([Path(sys.executable).name, *sys.argv]),
+        "git_commit": git_commit(),
+        "started_at": started_at,
+        "runs": all_runs,
+        "mean": mean,
+        "std": std,
+        "environment": environment(device),
+    }
+    if extra:
+        result.update(extra)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    with open(tmp, "w") as fh:
+        json.dump(result, fh, indent=1)
+        fh.write("\n")
+    os.replace(tmp, path)
+    return result
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,201 @@
+r"""The neighbour-contrastive loss of Graph-MLP / SCGC / SCGC* with an exact, blockwise
+all-pairs denominator."""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from graphcl.errors import GraphclInputError
+from graphcl.ops.scatter import scatter
+from graphcl.ops.similarity import edge_cosine_similarity, l2_normalize
+from graphcl.validation import check_edge_index, check_edge_weight, check_positive
+
+
+def _block_logits(zn: Tensor, start: int, stop: int, inv_t: float) -> Tensor:
+    """Rows ``start:stop`` of ``S/T`` with the diagonal set to 0 (``s_ii := 0``): ``[b, N]``."""
+    logits = (zn[start:stop] @ zn.t()) * inv_t
+    rows = torch.arange(stop - start, device=zn.device)
+    logits[rows, rows + start] = 0.0
+    return logits
+
+
+class _AllPairsLogSumExp(torch.autograd.Function):
+    r"""``out_i = log sum_j exp(s_ij / T)`` over all ``j`` (``s_ii := 0``), in row blocks.
+
+    Autograd saves only ``zn`` ``[N, d]`` and ``out`` ``[N]``; the backward pass recomputes
+    each ``[b, N]`` block, so peak memory is ``O(b·N)`` in both passes.
+    """
+
+    @staticmethod
+    def forward(ctx, zn: Tensor, inv_t: float, block_size: int) -> Tensor:  # type: ignore[override]
+        n = zn.size(0)
+        out = zn.new_empty(n)
+        with torch.no_grad():
+            for start in range(0, n, block_size):
+                stop = min(start + block_size, n)
+                out[start:stop] = torch.logsumexp(_block_logits(zn, start, stop, inv_t), dim=1)
+        ctx.save_for_backward(zn, out)
+        ctx.inv_t = inv_t
+        ctx.block_size = block_size
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):  # type: ignore[override]
+        zn, out = ctx.saved_tensors
+        inv_t, block_size = ctx.inv_t, ctx.block_size
+        n = zn.size(0)
+        grad = torch.zeros_like(zn)
+        for start in range(0, n, block_size):
+            stop = min(start + block_size, n)
+            # d out_i / d s_ij = softmax_ij / T for j != i (the diagonal is a constant 0).
+            m = torch.exp(_block_logits(zn, start, stop, inv_t) - out[start:stop, None])
+            rows = torch.arange(stop - start, device=zn.device)
+            m[rows, rows + start] = 0.0
+            m.mul_(grad_out[start:stop, None] * inv_t)
+            grad[start:stop] += m @ zn
+            grad += m.t() @ zn[start:stop]
+        return grad, None, None
+
+
+def all_pairs_log_denominator(zn: Tensor, temperature: float, block_size: int = 1024) -> Tensor:
+    r"""Exact :math:`\log \sum_{j=1}^{N} \exp(s_{ij}/T)` per node with :math:`s_{ii}:=0`.
+
+    Args:
+        zn: L2-normalised embeddings ``[N, d]`` (so :math:`s_{ij} = zn_i^\top zn_j`).
+        temperature: ``T > 0``.
+        block_size: Rows per block ``b``; time ``O(N^2 d)``, memory ``O(bN)``.
+
+    Returns:
+        ``[N]`` log-denominators (differentiable w.r.t. ``zn``).
+    """
+    return _AllPairsLogSumExp.apply(zn, 1.0 / temperature, int(block_size))
+
+
+def positive_log_numerator(
+    zn: Tensor, edge_index: Tensor, edge_weight: Tensor, temperature: float
+) -> Tuple[Tensor, Tensor]:
+    r""":math:`\log \sum_{(i,j)\in\mathrm{supp}\,W} W_{ij}\exp(s_{ij}/T)` per node, by scatter.
+
+    Self-pairs use :math:`s_{ii} := 0`. Computed as a per-row log-sum-exp (shifted by the
+    row maximum) so it is finite for any temperature.
+
+    Args:
+        zn: L2-normalised embeddings ``[N, d]``.
+        edge_index: ``[2, nnz]`` positive pairs ``(i, j)`` (rows are anchors).
+        edge_weight: ``[nnz]`` non-negative weights :math:`W_{ij}`.
+        temperature: ``T``.
+
+    Returns:
+        ``(log_num [N], has_positive [N] bool)``; ``log_num`` is 0 where a node has no pair of
+        positive weight.
+    """
+    n = zn.size(0)
+    row = edge_index[0]
+    logits = edge_cosine_similarity(zn, edge_index, zero_self_loops=True) / temperature
+    # Only weighted pairs count; a zero weight must not set the row maximum.
+    valid = edge_weight > 0
+    shift = scatter(logits.detach().masked_fill(~valid, float("-inf")), row, 0, n, reduce="max")
+    has_pos = torch.isfinite(shift) & (scatter(valid.to(zn.dtype), row, 0, n, reduce="sum") > 0)
+    shift = torch.where(has_pos, shift, torch.zeros_like(shift))
+    num = scatter(edge_weight * torch.exp(logits - shift[row]), row, 0, n, reduce="sum")
+    log_num = torch.where(has_pos, torch.log(num.clamp_min(torch.finfo(num.dtype).tiny)) + shift, torch.zeros_like(num))
+    return log_num, has_pos
+
+
+class NeighborContrastLoss(nn.Module):
+    r"""Neighbour-contrastive loss (Graph-MLP's "Ncontrast"; SCGC and SCGC*).
+
+    With cosine similarities :math:`s_{ij}` of the embeddings (:math:`s_{ii} := 0`) and a
+    sparse positive-weight matrix :math:`W`,
+
+    .. math::
+        \mathcal{L} = -\frac{1}{|V_+|}\sum_{i\in V_+}
+            \log\frac{\sum_j W_{ij}\, e^{s_{ij}/T}}{\sum_{j=1}^{N} e^{s_{ij}/T}},
+
+    where :math:`V_+` are the nodes with at least one positive pair (every node once
+    :math:`W` has self-loops). Which :math:`W` selects the method:
+
+    * **SCGC**: :math:`W = \hat A^r` (``graphcl.ops.adjacency_power``);
+    * **SCGC\* (IAC)**: the influence matrix :math:`W = \sum_{k=1}^r \hat A^k`
+      (``graphcl.ops.influence_matrix``).
+
+    The numerator is a scatter over the ``nnz`` entries of :math:`W`. The denominator runs
+    over **all** ``N`` nodes exactly, in row blocks of ``block_size`` with a hand-written
+    backward pass that recomputes each block, so memory — including what autograd saves — is
+    ``O(block_size · N + nnz)``, never ``N × N``. Time is ``O(N^2 d + nnz·d)``.
+
+    Differences from the reference code: ``temperature`` is a temperature
+    (:math:`e^{s/T}`); the reference's ``tau`` is its inverse (``T = 1/tau``). The reference
+    adds ``1e-8`` inside the log of the ratio; this is exact (the difference is below 1e-6 for
+    ``N`` up to ``10^5``).
+
+    Mini-batch (Graph-MLP style): pass ``node_index`` (``[B]`` distinct node ids); the loss
+    is then the same formula on the induced sub-problem — positives are the pairs of
+    :math:`W` inside the batch (weights not renormalised) and the denominator runs over the
+    batch.
+
+    Args:
+        temperature: ``T > 0``.
+        block_size: Rows per block of the all-pairs denominator.
+
+    Shapes:
+        - **z**: ``[N, d]`` embeddings (not necessarily normalised).
+        - **edge_index**: ``[2, nnz]`` support of :math:`W`; **edge_weight**: ``[nnz]``
+          (``None``: all ones).
+        - **output**: scalar.
+    """
+
+    def __init__(self, temperature: float = 1.0, block_size: int = 1024) -> None:
+        super().__init__()
+        self.temperature = check_positive(temperature, "temperature")
+        if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
+            raise GraphclInputError(f"block_size must be a positive integer, got {block_size!r}")
+        self.block_size = block_size
+
+    def reset_parameters(self) -> None:  # no parameters; part of the module protocol
+        pass
+
+    def forward(
+        self,
+        z: Tensor,
+        edge_index: Tensor,
+        edge_weight: Optional[Tensor] = None,
+        node_index: Optional[Tensor] = None,
+    ) -> Tensor:
+        if z.dim() != 2 or z.size(0) == 0:
+            raise GraphclInputError(f"z must be a non-empty 2-D tensor [N, d], got shape {tuple(z.shape)}")
+        n = z.size(0)
+        edge_index = check_edge_index(edge_index, n)
+        edge_weight = check_edge_weight(edge_weight, edge_index.size(1))
+        if edge_weight is None:
+            edge_weight = torch.ones(edge_index.size(1), dtype=z.dtype, device=z.device)
+        edge_weight = edge_weight.to(z.dtype)
+        if node_index is not None:
+            z, edge_index, edge_weight = self._restrict(z, edge_index, edge_weight, node_index)
+        zn = l2_normalize(z)
+        log_num, has_pos = positive_log_numerator(zn, edge_index, edge_weight, self.temperature)
+        log_den = all_pairs_log_denominator(zn, self.temperature, self.block_size)
+        if not bool(has_pos.any()):
+            raise GraphclInputError("edge_index/edge_weight give no node a positive pair: the loss is undefined")
+        return (log_den - log_num)[has_pos].mean()
+
+    @staticmethod
+    def _restrict(z: Tensor, edge_index: Tensor, edge_weight: Tensor, node_index: Tensor):
+        from torch_geometric.utils import subgraph
+
+        n = z.size(0)
+        if node_index.dim() != 1 or torch.is_floating_point(node_index) or node_index.numel() == 0:
+            raise GraphclInputError(f"node_index must be a non-empty 1-D integer tensor, got {tuple(node_index.shape)}")
+        if int(node_index.min()) < 0 or int(node_index.max()) >= n:
+            raise GraphclInputError(f"node_index holds ids outside [0, {n})")
+        if node_index.numel() != torch.unique(node_index).numel():
+            raise GraphclInputError("node_index must hold distinct node ids")
+        sub_ei, sub_w = subgraph(node_index, edge_index, edge_weight, relabel_nodes=True, num_nodes=n)
+        return z[node_index], sub_ei, sub_w
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(temperature={self.temperature}, block_size={self.block_size})"

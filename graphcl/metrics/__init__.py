@@ -1,0 +1,27 @@
+"""Clustering metrics: supervised (ACC, NMI, ARI, F1) and label-free on a graph (modularity,
+conductance)."""
+
+from graphcl.metrics.clustering import (
+    ClusteringMetrics,
+    ari,
+    cluster_acc,
+    cluster_f1,
+    confusion_matrix,
+    evaluate_clustering,
+    matched_predictions,
+    nmi,
+)
+from graphcl.metrics.structure import conductance, modularity
+
+__all__ = [
+    "ClusteringMetrics",
+    "ari",
+    "cluster_acc",
+    "cluster_f1",
+    "conductance",
+    "confusion_matrix",
+    "evaluate_clustering",
+    "matched_predictions",
+    "modularity",
+    "nmi",
+]

@@ -1,0 +1,331 @@
+"""SCGC and SCGC*: MLP encoders clustered with a neighbour-contrastive loss (estimators)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.base import BaseEstimator, ClusterMixin
+from torch import Tensor
+
+from graphcl.cluster import StudentTAssignment, kl_clustering_loss, kmeans_centers, target_distribution
+from graphcl.errors import GraphclInputError
+from graphcl.losses import NeighborContrastLoss
+from graphcl.nn import AutoEncoder, MLPEncoder, pretrain_autoencoder
+from graphcl.ops import adjacency_power, normalize_adjacency
+from graphcl.validation import check_edge_index, check_edge_weight, check_features, check_n_clusters, check_positive
+
+log = logging.getLogger(__name__)
+
+
+def resolve_device(device: Union[str, torch.device, None]) -> torch.device:
+    """``"auto"``/``None`` -> CUDA when available, else CPU; anything else as given."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise GraphclInputError(f"device={device!r} requested but CUDA is not available")
+    return dev
+
+
+def unpack_graph(
+    data: Any, edge_index: Optional[Tensor] = None, edge_weight: Optional[Tensor] = None
+) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
+    """Accept a PyG ``Data`` (``x``, ``edge_index``, optional ``edge_weight``) or tensors.
+
+    Never reads ``data.y``. Returns validated ``(x, edge_index, edge_weight)``.
+    """
+    if isinstance(data, Tensor):
+        x = data
+        if edge_index is None:
+            raise GraphclInputError("edge_index is required when fitting on a feature tensor")
+    else:
+        x = getattr(data, "x", None)
+        if x is None:
+            raise GraphclInputError("the graph has no node features 'x'")
+        edge_index = data.edge_index if edge_index is None else edge_index
+        if edge_weight is None:
+            edge_weight = getattr(data, "edge_weight", None)
+    x = check_features(x, "x")
+    edge_index = check_edge_index(edge_index, x.size(0))
+    edge_weight = check_edge_weight(edge_weight, edge_index.size(1))
+    return x, edge_index, edge_weight
+
+
+class SCGC(ClusterMixin, BaseEstimator):
+    r"""Simple Contrastive Graph Clustering (Kulatilleke et al., 2022).
+
+    An MLP autoencoder (``d-500-500-2000-10`` by default, pretrained as in SDCN) is trained
+    with
+
+    .. math::
+        \mathcal{L} = \beta\,\mathrm{KL}(P\,\|\,Q) + \alpha\,\mathcal{L}_{NC}(Z; W)
+                      + \mathrm{MSE}(\hat X, X),
+
+    where :math:`Q` is the Student-t soft assignment to learnable centres, :math:`P` its
+    sharpened target (recomputed every epoch from the detached :math:`Q`),
+    :math:`\mathcal{L}_{NC}` the neighbour-contrastive loss
+    (:class:`graphcl.losses.NeighborContrastLoss`) with positive weights
+    :math:`W = \hat A^r` (``influence=False``, SCGC) and :math:`\hat A = D^{-1}(A + I)`.
+    The graph is used only inside the loss, so prediction needs node features alone.
+
+    Training is full-batch for ``epochs`` epochs; the reported clustering is the one at the
+    **last** epoch (``argmax_k q_ik`` of the final model) — nothing is selected with labels.
+
+    Args:
+        n_clusters: ``K``.
+        order: ``r``, the power of :math:`\hat A`.
+        influence: Use :math:`\sum_{k\le r}\hat A^k` instead of :math:`\hat A^r` (IAC).
+        alpha: Weight of the contrastive term.
+        beta: Weight of the KL term.
+        temperature: ``T`` in :math:`e^{s/T}` (the reference's ``tau`` is ``1/T``).
+        lr: Adam learning rate.
+        epochs: Training epochs.
+        hidden_channels: Encoder hidden widths.
+        embedding_dim: Size of ``z``.
+        pretrain_epochs: Autoencoder pretraining epochs (SDCN: 30; 0 = random init).
+        pretrain_lr: Pretraining learning rate.
+        pretrain_batch_size: Pretraining batch size.
+        kmeans_n_init: Restarts of the k-means that initialises the centres.
+        block_size: Row block of the all-pairs denominator (memory ``O(block_size · N)``).
+        random_state: Seed for pretraining, k-means and training.
+        device: ``"cpu"``, ``"cuda"``, or ``"auto"``.
+        cache: Cache pretrained autoencoders (``True``, ``False`` or a folder).
+
+    Attributes:
+        labels_ (np.ndarray): ``[N]`` cluster of each training node.
+        soft_assignments_ (np.ndarray): ``[N, K]`` final :math:`Q`.
+        cluster_centers_ (np.ndarray): ``[K, embedding_dim]``.
+        embeddings_ (np.ndarray): ``[N, embedding_dim]`` final :math:`Z`.
+        loss_history_ (list[dict]): Per-epoch loss terms.
+        timings_ (dict): ``prepare_seconds``, ``pretrain_seconds``, ``train_seconds``
+            (epochs + k-means init) and ``epoch_seconds`` (list).
+    """
+
+    _has_decoder = True
+    _default_influence = False
+
+    def __init__(
+        self,
+        n_clusters: int = 2,
+        *,
+        order: int = 1,
+        influence: Optional[bool] = None,
+        alpha: float = 1.0,
+        beta: float = 0.1,
+        temperature: float = 4.0,
+        lr: float = 1e-3,
+        epochs: int = 200,
+        hidden_channels: Sequence[int] = (500, 500, 2000),
+        embedding_dim: int = 10,
+        pretrain_epochs: int = 30,
+        pretrain_lr: float = 1e-3,
+        pretrain_batch_size: int = 256,
+        kmeans_n_init: int = 20,
+        block_size: int = 1024,
+        random_state: int = 0,
+        device: Union[str, torch.device] = "cpu",
+        cache: Union[bool, str] = True,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.order = order
+        self.influence = influence
+        self.alpha = alpha
+        self.beta = beta
+        self.temperature = temperature
+        self.lr = lr
+        self.epochs = epochs
+        self.hidden_channels = hidden_channels
+        self.embedding_dim = embedding_dim
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_lr = pretrain_lr
+        self.pretrain_batch_size = pretrain_batch_size
+        self.kmeans_n_init = kmeans_n_init
+        self.block_size = block_size
+        self.random_state = random_state
+        self.device = device
+        self.cache = cache
+
+    # -- building blocks -------------------------------------------------------------------
+    def _use_influence(self) -> bool:
+        return self._default_influence if self.influence is None else bool(self.influence)
+
+    def positive_weights(
+        self, edge_index: Tensor, edge_weight: Optional[Tensor], num_nodes: int
+    ) -> Tuple[Tensor, Tensor]:
+        """The sparse positive-weight matrix ``W`` (``Â^r`` or the influence matrix)."""
+        ei, w = normalize_adjacency(edge_index, edge_weight, num_nodes, mode="row")
+        return adjacency_power(ei, w, num_nodes, self.order, cumulative=self._use_influence())
+
+    def _check_params(self, num_nodes: int) -> None:
+        check_n_clusters(self.n_clusters, num_nodes)
+        for name in ("alpha", "beta"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0):
+                raise GraphclInputError(f"{name} must be a finite number >= 0, got {v!r}")
+        check_positive(self.temperature, "temperature")
+        check_positive(self.lr, "lr")
+        for name in ("epochs", "pretrain_epochs"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise GraphclInputError(f"{name} must be a non-negative integer, got {v!r}")
+
+    def _build_network(self, x: Tensor, device: torch.device) -> Tuple[MLPEncoder, Optional[torch.nn.Module]]:
+        ae = pretrain_autoencoder(
+            x,
+            self.hidden_channels,
+            self.embedding_dim,
+            epochs=self.pretrain_epochs,
+            lr=self.pretrain_lr,
+            batch_size=self.pretrain_batch_size,
+            random_state=self.random_state,
+            device=device,
+            cache=self.cache,
+        )
+        ae.train()
+        if self._has_decoder:
+            return ae.encoder, ae.decoder
+        return ae.encoder, None
+
+    # -- estimator API ---------------------------------------------------------------------
+    def fit(
+        self, data: Any, edge_index: Optional[Tensor] = None, edge_weight: Optional[Tensor] = None, y: Any = None
+    ) -> "SCGC":
+        """Fit on a graph. ``data`` is a PyG ``Data`` or a feature tensor ``[N, d]`` given with
+        ``edge_index``. Labels are never read (``y`` is accepted and ignored, as in scikit-learn).
+        """
+        x, edge_index, edge_weight = unpack_graph(data, edge_index, edge_weight)
+        n = x.size(0)
+        self._check_params(n)
+        device = resolve_device(self.device)
+        gen_state = torch.random.get_rng_state()
+        torch.manual_seed(int(self.random_state))
+        try:
+            self._fit(x, edge_index, edge_weight, device)
+        finally:
+            torch.random.set_rng_state(gen_state)
+        return self
+
+    def _fit(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], device: torch.device) -> None:
+        n = x.size(0)
+        timings: Dict[str, Any] = {}
+        x = x.to(device, torch.float32)
+        t0 = time.perf_counter()
+        w_index, w_value = self.positive_weights(edge_index.to(device), None if edge_weight is None else edge_weight.to(device), n)
+        timings["prepare_seconds"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        encoder, decoder = self._build_network(x, device)
+        timings["pretrain_seconds"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        assign = StudentTAssignment(self.n_clusters, self.embedding_dim).to(device)
+        with torch.no_grad():
+            z0 = encoder(x)
+        assign.set_centers(kmeans_centers(z0, self.n_clusters, self.random_state, self.kmeans_n_init))
+        params = list(encoder.parameters()) + list(assign.parameters())
+        if decoder is not None:
+            params += list(decoder.parameters())
+        optimizer = torch.optim.Adam(params, lr=self.lr)
+        contrast = NeighborContrastLoss(self.temperature, self.block_size)
+        history: List[Dict[str, float]] = []
+        epoch_seconds: List[float] = []
+        for epoch in range(self.epochs):
+            te = time.perf_counter()
+            terms = self._step(x, w_index, w_value, encoder, decoder, assign, contrast, optimizer)
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            epoch_seconds.append(time.perf_counter() - te)
+            if not all(np.isfinite(v) for v in terms.values()):
+                raise FloatingPointError(f"the training loss became non-finite at epoch {epoch}: {terms}")
+            history.append(terms)
+        timings["train_seconds"] = time.perf_counter() - t0
+        timings["epoch_seconds"] = epoch_seconds
+
+        encoder.eval()
+        with torch.no_grad():
+            z = encoder(x)
+            q = assign(z)
+        self.encoder_ = encoder
+        self.decoder_ = decoder
+        self.assignment_ = assign
+        self.embeddings_ = z.cpu().numpy()
+        self.soft_assignments_ = q.cpu().numpy()
+        self.labels_ = q.argmax(dim=1).cpu().numpy()
+        self.cluster_centers_ = assign.centers.detach().cpu().numpy()
+        self.loss_history_ = history
+        self.timings_ = timings
+        self.n_features_in_ = x.size(1)
+        self.device_ = device
+
+    def _step(self, x, w_index, w_value, encoder, decoder, assign, contrast, optimizer) -> Dict[str, float]:
+        z = encoder(x)
+        q = assign(z)
+        p = target_distribution(q.detach())
+        kl = kl_clustering_loss(p, q)
+        nc = contrast(z, w_index, w_value)
+        loss = self.beta * kl + self.alpha * nc
+        terms = {"kl": kl, "contrast": nc}
+        if decoder is not None:
+            rec = F.mse_loss(decoder(z), x)
+            loss = loss + rec
+            terms["reconstruction"] = rec
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        terms["loss"] = loss
+        return {k: float(v.detach()) for k, v in terms.items()}
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "encoder_"):
+            raise GraphclInputError(f"this {type(self).__name__} is not fitted yet: call fit() first")
+
+    def _features(self, x: Any) -> Tensor:
+        self._check_fitted()
+        if not isinstance(x, Tensor):
+            x = getattr(x, "x", x)
+        x = check_features(torch.as_tensor(x), "x")
+        if x.size(1) != self.n_features_in_:
+            raise GraphclInputError(f"x has {x.size(1)} features, the model was fitted on {self.n_features_in_}")
+        return x.to(self.device_, torch.float32)
+
+    @torch.no_grad()
+    def transform(self, x: Any) -> np.ndarray:
+        """Embeddings ``[N', embedding_dim]`` of (possibly unseen) nodes from features alone."""
+        x = self._features(x)
+        return self.encoder_(x).cpu().numpy()
+
+    @torch.no_grad()
+    def predict_proba(self, x: Any) -> np.ndarray:
+        """Soft assignments ``[N', K]`` of nodes from their features alone (no graph needed)."""
+        x = self._features(x)
+        return self.assignment_(self.encoder_(x)).cpu().numpy()
+
+    def predict(self, x: Any) -> np.ndarray:
+        """Cluster of each node ``[N']`` from its features alone (``x`` or a ``Data``)."""
+        return self.predict_proba(x).argmax(axis=1)
+
+    def fit_predict(self, data: Any, y: Any = None, **kwargs: Any) -> np.ndarray:
+        """``fit(data).labels_``."""
+        return self.fit(data, **kwargs).labels_
+
+
+class SCGCStar(SCGC):
+    r"""SCGC* (Kulatilleke et al., 2022): SCGC with the Influence Augmented Contrastive loss
+    and the trimmed, encoder-only network.
+
+    .. math::
+        \mathcal{L} = \beta\,\mathrm{KL}(P\,\|\,Q) + \alpha\,\mathcal{L}_{NC}\Big(Z;\;
+        W = \sum_{k=1}^{r}\hat A^k\Big)
+
+    No decoder and no reconstruction term (half SCGC's parameters); the positive weights are
+    the cumulative influence matrix. All arguments and attributes are those of
+    :class:`SCGC`; ``influence`` defaults to ``True``.
+    """
+
+    _has_decoder = False
+    _default_influence = True

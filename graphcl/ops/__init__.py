@@ -1,0 +1,23 @@
+"""Sparse, scatter-based graph operations (no dense ``N × N`` tensors)."""
+
+from graphcl.ops.normalize import add_self_loops, normalize_adjacency, symmetrize
+from graphcl.ops.propagate import propagate, smooth_features
+from graphcl.ops.power import adjacency_power, influence_matrix
+from graphcl.ops.scatter import get_scatter_backend, scatter, set_scatter_backend, torch_scatter_available
+from graphcl.ops.similarity import edge_cosine_similarity, l2_normalize
+
+__all__ = [
+    "add_self_loops",
+    "adjacency_power",
+    "edge_cosine_similarity",
+    "get_scatter_backend",
+    "influence_matrix",
+    "l2_normalize",
+    "normalize_adjacency",
+    "propagate",
+    "scatter",
+    "set_scatter_backend",
+    "smooth_features",
+    "symmetrize",
+    "torch_scatter_available",
+]
