@@ -15,53 +15,100 @@ from graphcl.ops.similarity import edge_cosine_similarity, l2_normalize
 from graphcl.validation import check_edge_index, check_edge_weight, check_positive
 
 
-def _block_logits(zn: Tensor, start: int, stop: int, inv_t: float) -> Tensor:
-    """Rows ``start:stop`` of ``S/T`` with the diagonal set to 0 (``s_ii := 0``): ``[b, N]``."""
-    logits = (zn[start:stop] @ zn.t()) * inv_t
+# With |s| <= 1 every logit is at most 1/T, so exp(s/T - 1/T) needs no per-row maximum as long as
+# exp(-2/T) stays a normal float32 (1/T <= 40). The shifted block is then symmetric, and only the
+# upper block-triangle is computed (half the work). Colder temperatures use exact row maxima.
+_MAX_FIXED_SHIFT_INV_T = 40.0
+
+
+def _exp_block(zn: Tensor, start: int, stop: int, col0: int, inv_t: float, shift: Tensor, out: Tensor) -> Tensor:
+    """``exp(S[start:stop, col0:]/T - shift)`` with ``s_ii := 0``, written into ``out``.
+
+    The scale and shift are folded into one ``addmm``: the block is written once and then
+    exponentiated in place. ``shift`` is ``[b, 1]``.
+    """
+    block = torch.addmm(-shift, zn[start:stop] * inv_t, zn[col0:].t(), out=out)
+    block.exp_()
     rows = torch.arange(stop - start, device=zn.device)
-    logits[rows, rows + start] = 0.0
-    return logits
+    block[rows, rows + start - col0] = torch.exp(-shift).view(-1)
+    return block
+
+
+def _zero_diagonal(block: Tensor, start: int, stop: int, col0: int) -> None:
+    rows = torch.arange(stop - start, device=block.device)
+    block[rows, rows + start - col0] = 0.0
 
 
 class _AllPairsLogSumExp(torch.autograd.Function):
     r"""``out_i = log sum_j exp(s_ij / T)`` over all ``j`` (``s_ii := 0``), in row blocks.
 
     Autograd saves only ``zn`` ``[N, d]`` and ``out`` ``[N]``; the backward pass recomputes
-    each ``[b, N]`` block, so peak memory is ``O(b·N)`` in both passes.
+    each ``[b, N]`` block into one reused buffer, so peak memory is ``O(b·N)`` in both passes.
+    With the fixed shift ``1/T`` the shifted matrix ``E`` is symmetric and each pass visits
+    only the blocks on and above the diagonal.
     """
 
     @staticmethod
     def forward(ctx, zn: Tensor, inv_t: float, block_size: int) -> Tensor:  # type: ignore[override]
         n = zn.size(0)
-        out = zn.new_empty(n)
-        with torch.no_grad():
+        buf = zn.new_empty(min(block_size, n) * n)
+        symmetric = inv_t <= _MAX_FIXED_SHIFT_INV_T
+        if symmetric:
+            den = zn.new_zeros(n)  # sum_j exp(s_ij/T - 1/T)
             for start in range(0, n, block_size):
                 stop = min(start + block_size, n)
-                out[start:stop] = torch.logsumexp(_block_logits(zn, start, stop, inv_t), dim=1)
+                shift = zn.new_full((stop - start, 1), inv_t)
+                e = _exp_block(zn, start, stop, start, inv_t, shift, buf[: (stop - start) * (n - start)].view(stop - start, -1))
+                den[start:stop] += e.sum(dim=1)
+                den[stop:] += e[:, stop - start :].sum(dim=0)  # E is symmetric: the mirrored blocks
+            out = den.log_().add_(inv_t)
+        else:
+            out = zn.new_empty(n)
+            for start in range(0, n, block_size):
+                stop = min(start + block_size, n)
+                b = buf[: (stop - start) * n].view(stop - start, n)
+                logits = torch.mm(zn[start:stop] * inv_t, zn.t(), out=b)
+                _zero_diagonal(logits, start, stop, 0)
+                shift = logits.amax(dim=1, keepdim=True)
+                e = _exp_block(zn, start, stop, 0, inv_t, shift, b)
+                out[start:stop] = e.sum(dim=1).log_() + shift.view(-1)
         ctx.save_for_backward(zn, out)
-        ctx.inv_t = inv_t
-        ctx.block_size = block_size
+        ctx.inv_t, ctx.block_size, ctx.symmetric = inv_t, block_size, symmetric
         return out
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):  # type: ignore[override]
         zn, out = ctx.saved_tensors
         inv_t, block_size = ctx.inv_t, ctx.block_size
-        n = zn.size(0)
+        n, d = zn.shape
+        buf = zn.new_empty(min(block_size, n) * n)
+        # d out_i / d s_ij = P_ij / T with P = softmax over j != i (the diagonal is constant).
+        if ctx.symmetric:
+            # P_ij = E_ij * exp(1/T - out_i) with E symmetric, so with c_i = g_i exp(1/T - out_i) / T:
+            # grad_i = c_i (E' zn)_i + (E' (c * zn))_i,  E' = E with a zero diagonal.
+            c = grad_out * torch.exp(inv_t - out) * inv_t
+            y = torch.cat([zn, c[:, None] * zn], dim=1)  # [N, 2d]
+            r = torch.zeros_like(y)
+            for start in range(0, n, block_size):
+                stop = min(start + block_size, n)
+                shift = zn.new_full((stop - start, 1), inv_t)
+                e = _exp_block(zn, start, stop, start, inv_t, shift, buf[: (stop - start) * (n - start)].view(stop - start, -1))
+                _zero_diagonal(e, start, stop, start)
+                r[start:stop] += e @ y[start:]
+                r[stop:].addmm_(e[:, stop - start :].t(), y[start:stop])
+            return c[:, None] * r[:, :d] + r[:, d:], None, None
         grad = torch.zeros_like(zn)
         for start in range(0, n, block_size):
             stop = min(start + block_size, n)
-            # d out_i / d s_ij = softmax_ij / T for j != i (the diagonal is a constant 0).
-            m = torch.exp(_block_logits(zn, start, stop, inv_t) - out[start:stop, None])
-            rows = torch.arange(stop - start, device=zn.device)
-            m[rows, rows + start] = 0.0
+            m = _exp_block(zn, start, stop, 0, inv_t, out[start:stop, None], buf[: (stop - start) * n].view(stop - start, n))
+            _zero_diagonal(m, start, stop, 0)
             m.mul_(grad_out[start:stop, None] * inv_t)
             grad[start:stop] += m @ zn
-            grad += m.t() @ zn[start:stop]
+            grad.addmm_(m.t(), zn[start:stop])
         return grad, None, None
 
 
-def all_pairs_log_denominator(zn: Tensor, temperature: float, block_size: int = 1024) -> Tensor:
+def all_pairs_log_denominator(zn: Tensor, temperature: float, block_size: int = 256) -> Tensor:
     r"""Exact :math:`\log \sum_{j=1}^{N} \exp(s_{ij}/T)` per node with :math:`s_{ii}:=0`.
 
     Args:
@@ -149,7 +196,7 @@ class NeighborContrastLoss(nn.Module):
         - **output**: scalar.
     """
 
-    def __init__(self, temperature: float = 1.0, block_size: int = 1024) -> None:
+    def __init__(self, temperature: float = 1.0, block_size: int = 256) -> None:
         super().__init__()
         self.temperature = check_positive(temperature, "temperature")
         if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:

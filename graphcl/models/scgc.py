@@ -126,7 +126,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         pretrain_lr: float = 1e-3,
         pretrain_batch_size: int = 256,
         kmeans_n_init: int = 20,
-        block_size: int = 1024,
+        block_size: int = 256,
         random_state: int = 0,
         device: Union[str, torch.device] = "cpu",
         cache: Union[bool, str] = True,
