@@ -1,0 +1,219 @@
+#!/usr/bin/env python
+"""Benchmark graphcl's SCGC* against a dense N×N implementation of the reference training.
+
+    python experiments/bench_scgc.py                       # usps, 2000, 20000 (about 25 min)
+    python experiments/bench_scgc.py --sizes usps --epochs 200
+
+The **dense baseline** re-implements the reference code's computation (gayanku/SCGC
+``train_scgc_trim``, as scgc_pamc.md §4-§5 describes it): the normalised adjacency is
+densified and its powers are taken as dense ``N × N`` matmuls (``prepare``); every epoch runs a
+first forward pass (not under ``no_grad``) for the target distribution, a second forward
+pass for the loss, the dense cosine matrix with a dense identity mask, and the dense
+``Ncontrast`` loss. Per-epoch evaluation is left out of both sides.
+
+**Ours** is :class:`graphcl.models.SCGCStar`: sparse influence matrix, one forward pass, the
+exact blockwise all-pairs loss.
+
+Both start from the same randomly initialised encoder (pretraining is not timed; the
+reference loads a pretrained file) and run the same number of epochs with the same
+hyperparameters (USPS SCGC*: alpha 4, beta 0.1, order 4, influence, tau 0.25 = temperature 4,
+lr 1e-3). Sizes: real USPS, and USPS-shaped synthetic graphs (d = 256, K = 10, heat-kernel
+kNN k = 3) with 2 000 and 20 000 nodes; the dense run at 20 000 does ``--large-dense-epochs``
+epochs only (its per-epoch time is what is compared). Each implementation and size runs in
+its own subprocess, so peak resident memory (``ru_maxrss``) belongs to that run alone. Take
+the figures with nothing else running on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+HYPER = dict(alpha=4.0, beta=0.1, order=4, temperature=4.0, lr=1e-3)
+
+
+def make_graph(size: str, seed: int = 0):
+    """Real USPS, or a USPS-shaped synthetic graph: K=10 Gaussian classes in d=256, heat-kernel kNN (k=3)."""
+    import torch
+    from torch_geometric.data import Data
+
+    from graphcl.data import knn_graph_from_features, load_dataset
+
+    if size == "usps":
+        return load_dataset("usps")
+    n = int(size)
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 10
+    centres = torch.rand(10, 256, generator=g) * 2.0  # USPS features lie in [0, 2]
+    x = (centres[y] + 0.6 * torch.randn(n, 256, generator=g)).clamp(0.0, 2.0)
+    edge_index = knn_graph_from_features(x, k=3, metric="heat", symmetrize=True)
+    return Data(x=x, edge_index=edge_index, y=y, num_classes=10)
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def run_dense(data, epochs: int, seed: int) -> dict:
+    """The reference's dense computation, step for step (no per-epoch evaluation)."""
+    import torch
+    import torch.nn.functional as F
+
+    from graphcl.cluster import kmeans
+    from graphcl.nn import MLPEncoder
+
+    n = data.num_nodes
+    x = data.x.float()
+    t0 = time.perf_counter()
+    # load_graph: A = max(A, A^T) + I, row-normalised, then densified; get_A_r_flex: dense powers.
+    adj = torch.zeros(n, n)
+    adj[data.edge_index[0], data.edge_index[1]] = 1.0
+    adj = torch.maximum(adj, adj.t()) + torch.eye(n)
+    adj = adj / adj.sum(1, keepdim=True)
+    adj_c = adj
+    adj_label = adj
+    for _ in range(HYPER["order"] - 1):
+        adj_c = adj_c @ adj
+        adj_label = adj_label + adj_c  # cumulative ("influence")
+    del adj_c, adj
+    prepare = time.perf_counter() - t0
+
+    torch.manual_seed(seed)
+    enc = MLPEncoder(x.size(1))
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        z = enc(x)
+    centres, _ = kmeans(z, 10, random_state=seed)
+    mu = torch.nn.Parameter(centres.clone())
+    opt = torch.optim.Adam(list(enc.parameters()) + [mu], lr=HYPER["lr"])
+    tau = 1.0 / HYPER["temperature"]
+
+    def soft_assign(z):
+        q = 1.0 / (1.0 + torch.sum(torch.pow(z.unsqueeze(1) - mu, 2), 2))
+        return (q.t() / torch.sum(q, 1)).t()
+
+    epoch_seconds = []
+    for _ in range(epochs):
+        te = time.perf_counter()
+        tmp_q = soft_assign(enc(x)).data  # forward #1, not under no_grad (as the reference)
+        weight = tmp_q**2 / tmp_q.sum(0)
+        p = (weight.t() / weight.sum(1)).t()
+        z = enc(x)  # forward #2
+        q = soft_assign(z)
+        kl = F.kl_div(q.log(), p, reduction="batchmean")
+        x_dis = z @ z.T  # get_feature_dis
+        mask = torch.eye(n)
+        x_sum = torch.sqrt(torch.sum(z**2, 1)).reshape(-1, 1)
+        x_dis = x_dis * ((x_sum @ x_sum.T) ** (-1))
+        x_dis = (1 - mask) * x_dis
+        x_dis = torch.exp(tau * x_dis)  # Ncontrast
+        nc = -torch.log(torch.sum(x_dis * adj_label, 1) * (torch.sum(x_dis, 1) ** (-1)) + 1e-8).mean()
+        loss = HYPER["beta"] * kl + HYPER["alpha"] * nc
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        epoch_seconds.append(time.perf_counter() - te)
+    train = time.perf_counter() - t0
+    return {"prepare_seconds": prepare, "train_seconds": train, "epoch_seconds": epoch_seconds,
+            "final_loss": float(loss)}
+
+
+def run_ours(data, epochs: int, seed: int) -> dict:
+    from graphcl.models import SCGCStar
+
+    model = SCGCStar(10, epochs=epochs, random_state=seed, pretrain_epochs=0, cache=False, **HYPER)
+    model.fit(data.x, data.edge_index)
+    t = model.timings_
+    return {"prepare_seconds": t["prepare_seconds"], "train_seconds": t["train_seconds"],
+            "epoch_seconds": t["epoch_seconds"], "final_loss": model.loss_history_[-1]["loss"]}
+
+
+def worker(impl: str, size: str, epochs: int, seed: int) -> dict:
+    import torch
+
+    data = make_graph(size, seed)
+    rss_before = peak_rss_mb()
+    res = (run_dense if impl == "dense" else run_ours)(data, epochs, seed)
+    eps = res.pop("epoch_seconds")
+    steady = eps[1:] if len(eps) > 1 else eps
+    res.update(
+        impl=impl, size=size, num_nodes=int(data.num_nodes), num_edges=int(data.edge_index.size(1)), epochs=epochs,
+        epoch_seconds_mean=sum(steady) / len(steady), epoch_seconds_first=eps[0],
+        peak_memory_mb=peak_rss_mb(), peak_memory_mb_after_data=rss_before, threads=torch.get_num_threads(),
+    )
+    return res
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", nargs="+", default=["usps", "2000", "20000"])
+    p.add_argument("--impls", nargs="+", default=["dense", "ours"], choices=["dense", "ours"])
+    p.add_argument("--epochs", type=int, default=200)
+    p.add_argument("--large-dense-epochs", type=int, default=3, help="epochs of the dense run at >= 20 000 nodes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=str(HERE / "results" / "bench" / "bench_scgc.json"))
+    p.add_argument("--worker", nargs=2, metavar=("IMPL", "SIZE"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker[0], args.worker[1], args.epochs, args.seed)))
+        return 0
+
+    from graphcl.experiment import environment, git_commit, now_iso
+
+    started = now_iso()
+    runs = []
+    for size in args.sizes:
+        for impl in args.impls:
+            epochs = args.epochs
+            if impl == "dense" and size != "usps" and int(size) >= 20000:
+                epochs = min(epochs, args.large_dense_epochs)
+            cmd = [sys.executable, __file__, "--worker", impl, size, "--epochs", str(epochs), "--seed", str(args.seed)]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                sys.stderr.write(proc.stderr[-3000:])
+                runs.append({"impl": impl, "size": size, "error": f"exit {proc.returncode}"})
+                print(f"{impl:5s} {size:>6s}: FAILED (exit {proc.returncode})", flush=True)
+                continue
+            res = json.loads(proc.stdout.strip().splitlines()[-1])
+            runs.append(res)
+            print(f"{impl:5s} {size:>6s}: N={res['num_nodes']} prepare {res['prepare_seconds']:.2f}s  "
+                  f"epoch {res['epoch_seconds_mean']:.3f}s  train({epochs} ep) {res['train_seconds']:.1f}s  "
+                  f"peak RSS {res['peak_memory_mb']:.0f} MB", flush=True)
+    comparisons = {}
+    for size in args.sizes:
+        d = next((r for r in runs if r.get("impl") == "dense" and r["size"] == size and "error" not in r), None)
+        o = next((r for r in runs if r.get("impl") == "ours" and r["size"] == size and "error" not in r), None)
+        if d and o:
+            comparisons[size] = {
+                "epoch_speedup": d["epoch_seconds_mean"] / o["epoch_seconds_mean"],
+                "train_200_speedup_est": (d["epoch_seconds_mean"] * args.epochs) / (o["epoch_seconds_mean"] * args.epochs),
+                "train_speedup_measured": d["train_seconds"] / o["train_seconds"] if d["epochs"] == o["epochs"] else None,
+                "prepare_speedup": d["prepare_seconds"] / max(o["prepare_seconds"], 1e-9),
+                "peak_memory_ratio": d["peak_memory_mb"] / o["peak_memory_mb"],
+            }
+            c = comparisons[size]
+            print(f"{size}: epoch {c['epoch_speedup']:.2f}x faster, prepare {c['prepare_speedup']:.1f}x, "
+                  f"peak memory {c['peak_memory_ratio']:.2f}x lower", flush=True)
+    out = {"benchmark": "bench_scgc", "command": " ".join([Path(sys.executable).name, *sys.argv]),
+           "git_commit": git_commit(), "started_at": started, "hyperparameters": HYPER, "epochs": args.epochs,
+           "runs": runs, "comparisons": comparisons, "environment": environment("cpu"),
+           "reference_measured_here": {"usps": {"epoch_seconds": 2.51, "peak_memory_mb": 3.95 * 1024,
+                                                "prepare_seconds": 16.0, "source": "issue #2 (reference code on this machine)"}}}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
