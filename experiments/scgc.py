@@ -98,7 +98,10 @@ def main(argv=None) -> int:
     from graphcl.errors import GraphclInputError
     from graphcl.experiment import load_config, now_iso, run_seeds_in_subprocesses, write_result
 
+    from graphcl.data import dataset_info
+
     try:
+        dataset_info(args.dataset)  # unknown names fail here, listing the known ones
         if args.method in ("kmeans", "kmeans_smoothed"):
             cfg = load_config(args.config, "kmeans", args.dataset)
             if args.method == "kmeans":
@@ -124,7 +127,7 @@ def main(argv=None) -> int:
         print("  " + "  ".join(f"{key.upper()} {m[key]:.4f} ± {s[key]:.4f}" for key in ("acc", "nmi", "ari", "f1")))
         print("  " + "  ".join(f"{key} {m[key]:.1f}s" for key in ("prepare_seconds", "pretrain_seconds", "train_seconds")))
         print(f"  written to {out}")
-    except GraphclInputError as exc:
+    except (GraphclInputError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

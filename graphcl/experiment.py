@@ -106,8 +106,8 @@ def run_seeds_in_subprocesses(worker_argv: Sequence[str], seeds: Sequence[int], 
         cmd = [sys.executable, *worker_argv, "--seed", str(seed)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
-            sys.stderr.write(proc.stderr)
-            raise RuntimeError(f"seed {seed} failed (exit {proc.returncode}): {shlex.join(cmd)}")
+            tail = proc.stderr.strip().splitlines()[-1:] or ["(no output)"]
+            raise RuntimeError(f"seed {seed} failed (exit {proc.returncode}): {tail[0]}\n  command: {shlex.join(cmd)}")
         run = json.loads(proc.stdout.strip().splitlines()[-1])
         log(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in run.items()}))
         runs.append(run)

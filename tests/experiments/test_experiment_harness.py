@@ -1,0 +1,92 @@
+"""The reproduction harness: configs, the JSON contract, table generation, the CLI end to end."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graphcl import GraphclInputError
+from graphcl.experiment import PROVENANCE_KEYS, load_config, summarize, write_result
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "experiments"))
+import make_tables  # noqa: E402
+
+
+def test_config_default_block_and_dataset_override(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("m:\n  default: {a: 1, b: 2}\n  ds: {b: 3}\n")
+    assert load_config(cfg, "m", "ds") == {"a": 1, "b": 3}
+    assert load_config(cfg, "m", "unseen") == {"a": 1, "b": 2}
+    with pytest.raises(GraphclInputError, match="method"):
+        load_config(cfg, "other", "ds")
+    with pytest.raises(GraphclInputError, match="does not exist"):
+        load_config(tmp_path / "missing.yaml", "m", "ds")
+
+
+def test_shipped_config_holds_reference_values_only_for_reference_datasets():
+    path = ROOT / "experiments" / "configs" / "scgc.yaml"
+    star_usps = load_config(path, "scgc_star", "usps")
+    assert (star_usps["alpha"], star_usps["order"], star_usps["temperature"]) == (4.0, 4, 4.0)
+    # cora and photo have no published values: they get the default block unchanged
+    assert load_config(path, "scgc_star", "cora") == load_config(path, "scgc_star", "photo")
+
+
+def run(seed, acc):
+    return {"seed": seed, "acc": acc, "nmi": acc, "ari": acc, "f1": acc, "train_seconds": 1.0}
+
+
+def test_write_result_contract_and_seed_merging(tmp_path):
+    out = tmp_path / "r.json"
+    write_result(out, method="m", dataset="d", config={"a": 1}, runs=[run(0, 0.5), run(1, 0.7)], started_at="t")
+    res = json.loads(out.read_text())
+    assert all(k in res for k in PROVENANCE_KEYS)
+    assert res["mean"]["acc"] == pytest.approx(0.6) and res["std"]["acc"] == pytest.approx(0.1)
+    # a later session adds seeds of the same configuration
+    write_result(out, method="m", dataset="d", config={"a": 1}, runs=[run(2, 0.9)], started_at="t2")
+    res = json.loads(out.read_text())
+    assert [r["seed"] for r in res["runs"]] == [0, 1, 2] and res["mean"]["acc"] == pytest.approx(0.7)
+    # a changed configuration starts over
+    write_result(out, method="m", dataset="d", config={"a": 2}, runs=[run(5, 0.1)], started_at="t3")
+    assert [r["seed"] for r in json.loads(out.read_text())["runs"]] == [5]
+    assert summarize([run(0, 1.0)])[1]["acc"] == 0.0
+
+
+def test_make_tables_refuses_files_without_provenance(tmp_path):
+    (tmp_path / "scgc").mkdir()
+    (tmp_path / "scgc" / "usps.json").write_text(json.dumps({"method": "scgc", "dataset": "usps", "runs": []}))
+    with pytest.raises(SystemExit, match="provenance"):
+        make_tables.load_results(tmp_path)
+
+
+def test_make_tables_renders_committed_style_json(tmp_path):
+    out = tmp_path / "kmeans" / "usps.json"
+    write_result(out, method="kmeans", dataset="usps", config={}, runs=[run(0, 0.6), run(1, 0.7)], started_at="t")
+    text = make_tables.make_tables(make_tables.load_results(tmp_path), {"kmeans": {"usps": [{"acc": 0.66, "nmi": None, "key": "k"}]}, "_sources": {"k": "src"}})
+    assert "## usps" in text and "0.6500 ± 0.0500" in text and "0.6600 / – [k]" in text and "**[k]** src" in text
+
+
+def test_scgc_script_kmeans_baseline_end_to_end(tmp_path):
+    out = tmp_path / "res.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / "scgc.py"), "--method", "kmeans_smoothed", "--dataset", "dblp",
+         "--seeds", "0", "1", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(out.read_text())
+    assert [r["seed"] for r in res["runs"]] == [0, 1]
+    assert 0.0 <= res["mean"]["acc"] <= 1.0 and res["runs"][0]["peak_memory_mb"] > 0
+    assert "ACC" in proc.stdout
+
+
+def test_scgc_script_reports_bad_dataset_without_traceback(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / "scgc.py"), "--method", "kmeans", "--dataset", "nope",
+         "--seeds", "0", "--out", str(tmp_path / "x.json")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr and "nope" in proc.stderr
