@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -256,6 +257,14 @@ class SCGC(ClusterMixin, BaseEstimator):
         self.embeddings_ = z.cpu().numpy()
         self.soft_assignments_ = q.cpu().numpy()
         self.labels_ = q.argmax(dim=1).cpu().numpy()
+        used = len(np.unique(self.labels_))
+        if used < self.n_clusters:
+            # DEC-style self-training can empty a cluster; the caller asked for n_clusters.
+            warnings.warn(
+                f"{type(self).__name__}: only {used} of n_clusters={self.n_clusters} clusters received nodes",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         self.cluster_centers_ = assign.centers.detach().cpu().numpy()
         self.loss_history_ = history
         self.timings_ = timings

@@ -109,3 +109,10 @@ def test_graph_without_edges_still_fits():
     x = torch.randn(40, 6, generator=g)
     model = SCGCStar(3, epochs=2, **SMALL).fit(x, edge_index=torch.empty(2, 0, dtype=torch.long))
     assert model.labels_.shape == (40,)
+
+
+def test_warns_when_clusters_are_left_empty():
+    x = torch.ones(30, 4)  # identical nodes: every node lands in the same cluster
+    edge_index = torch.tensor([[0, 1], [1, 0]])
+    with pytest.warns(RuntimeWarning, match="clusters received nodes"):
+        SCGCStar(3, epochs=1, **SMALL).fit(x, edge_index=edge_index)
