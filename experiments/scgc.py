@@ -47,7 +47,7 @@ def run_one(args: argparse.Namespace, cfg: dict) -> dict:
 
     from graphcl.cluster import kmeans
     from graphcl.data import load_dataset
-    from graphcl.experiment import peak_memory_mb
+    from graphcl.experiment import load_average, peak_memory_mb
     from graphcl.metrics import evaluate_clustering
     from graphcl.models import SCGC, SCGCStar
     from graphcl.ops import smooth_features
@@ -89,6 +89,7 @@ def run_one(args: argparse.Namespace, cfg: dict) -> dict:
     run.update(evaluate_clustering(y, pred))
     run["n_predicted_clusters"] = int(len(np.unique(pred)))
     run["peak_memory_mb"] = peak_memory_mb(args.device)
+    run["load_average"] = load_average()
     del torch
     return run
 
@@ -118,10 +119,13 @@ def main(argv=None) -> int:
                   "--config", args.config, "--device", args.device]
         if args.epochs is not None:
             worker += ["--epochs", str(args.epochs)]
-        runs = run_seeds_in_subprocesses(worker, args.seeds)
         out = Path(args.out) if args.out else HERE / "results" / args.method / f"{args.dataset}.json"
-        result = write_result(out, method=args.method, dataset=args.dataset, config=cfg, runs=runs,
-                              started_at=started, device=args.device)
+
+        def save(runs):
+            return write_result(out, method=args.method, dataset=args.dataset, config=cfg, runs=runs,
+                                started_at=started, device=args.device)
+
+        result = save(run_seeds_in_subprocesses(worker, args.seeds, on_run=save))
         m, s = result["mean"], result["std"]
         print(f"{args.method} on {args.dataset}, seeds {[r['seed'] for r in result['runs']]}:")
         print("  " + "  ".join(f"{key.upper()} {m[key]:.4f} ± {s[key]:.4f}" for key in ("acc", "nmi", "ari", "f1")))

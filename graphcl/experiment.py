@@ -78,6 +78,11 @@ def environment(device: str = "cpu") -> Dict[str, Any]:
     return env
 
 
+def load_average() -> float:
+    """1-minute load average (recorded with each run: timings are comparable only when ~idle)."""
+    return float(os.getloadavg()[0])
+
+
 def peak_memory_mb(device: str = "cpu") -> float:
     """Peak resident memory of this process (CPU) or peak CUDA allocation (GPU), in MB."""
     if device.startswith("cuda"):
@@ -90,16 +95,21 @@ def peak_memory_mb(device: str = "cpu") -> float:
 def summarize(runs: Sequence[Mapping[str, Any]]) -> tuple[Dict[str, float], Dict[str, float]]:
     """Mean and (population) std over seeds of every numeric key of the runs."""
     keys = [k for k, v in runs[0].items() if k != "seed" and isinstance(v, (int, float))]
+    keys = [k for k in keys if all(isinstance(r.get(k), (int, float)) for r in runs)]  # keys every run has
     mean = {k: float(np.mean([r[k] for r in runs])) for k in keys}
     std = {k: float(np.std([r[k] for r in runs])) for k in keys}
     return mean, std
 
 
-def run_seeds_in_subprocesses(worker_argv: Sequence[str], seeds: Sequence[int], log=print) -> List[Dict[str, Any]]:
+def run_seeds_in_subprocesses(
+    worker_argv: Sequence[str], seeds: Sequence[int], log=print, on_run=None
+) -> List[Dict[str, Any]]:
     """Run ``python <worker_argv> --seed S`` once per seed, each in a fresh process.
 
     The worker prints one JSON object on its last stdout line; a fresh process per seed
-    makes ``peak_memory_mb`` belong to that seed alone.
+    makes ``peak_memory_mb`` belong to that seed alone. ``on_run(runs_so_far)`` is called
+    after every seed (the scripts write their JSON there, so a long sweep that is stopped
+    keeps the seeds it finished).
     """
     runs = []
     for seed in seeds:
@@ -111,6 +121,8 @@ def run_seeds_in_subprocesses(worker_argv: Sequence[str], seeds: Sequence[int], 
         run = json.loads(proc.stdout.strip().splitlines()[-1])
         log(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in run.items()}))
         runs.append(run)
+        if on_run is not None:
+            on_run(list(runs))
     return runs
 
 

@@ -90,3 +90,8 @@ def test_scgc_script_reports_bad_dataset_without_traceback(tmp_path):
     )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr and "nope" in proc.stderr
+
+
+def test_summarize_uses_keys_every_run_has():
+    mean, _ = summarize([{**run(0, 0.5), "extra": 1.0}, run(1, 0.7)])
+    assert "extra" not in mean and mean["acc"] == pytest.approx(0.6)
