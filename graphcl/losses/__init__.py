@@ -6,4 +6,6 @@ from graphcl.losses.neighbor_contrast import (
     positive_log_numerator,
 )
 
-__all__ = ["NeighborContrastLoss", "all_pairs_log_denominator", "positive_log_numerator"]
+from graphcl.losses.pamc import PamCLoss, meta_nodes
+
+__all__ = ["NeighborContrastLoss", "PamCLoss", "all_pairs_log_denominator", "meta_nodes", "positive_log_numerator"]

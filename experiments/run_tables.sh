@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Fill the homogeneous results tables (DESIGN §4.6 seeds), cheapest runs first. Each seed's
+# result is written to experiments/results/<method>/<dataset>.json as it lands, and seeds
+# already in a file with the same config are skipped, so the sweep can be stopped and resumed
+# across sessions. Usage: bash experiments/run_tables.sh [python]
+set -u
+cd "$(dirname "$0")/.."
+PY=${1:-.venv/bin/python}
+have_seed() {  # have_seed METHOD DATASET SEED
+  "$PY" - "$@" <<'PYEOF'
+import json, sys
+from pathlib import Path
+m, d, s = sys.argv[1], sys.argv[2], int(sys.argv[3])
+p = Path("experiments/results") / m / f"{d}.json"
+sys.exit(0 if p.exists() and any(r["seed"] == s for r in json.loads(p.read_text())["runs"]) else 1)
+PYEOF
+}
+run() {  # run METHOD DATASET SEEDS...
+  local m=$1 d=$2; shift 2
+  for s in "$@"; do
+    if have_seed "$m" "$d" "$s"; then continue; fi
+    "$PY" experiments/scgc.py --method "$m" --dataset "$d" --seeds "$s" || echo "FAILED $m $d seed $s"
+  done
+}
+for d in usps acm dblp cite cora photo; do
+  run kmeans "$d" 0 1 2 3 4
+  run kmeans_smoothed "$d" 0 1 2 3 4
+done
+run scgc_star usps 0 1 2 3 4 5 6 7 8 9
+for d in cora dblp acm cite photo; do run scgc_star "$d" 0 1 2 3 4; done
+for d in cora dblp acm cite photo usps; do run scgc "$d" 0 1 2 3 4; done
+"$PY" experiments/make_tables.py

@@ -1,0 +1,130 @@
+r"""PamC's linear-time contrastive loss: node-level positives, cluster meta-node negatives."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from graphcl.errors import GraphclInputError
+from graphcl.losses.neighbor_contrast import positive_log_numerator
+from graphcl.ops.scatter import scatter
+from graphcl.ops.similarity import l2_normalize
+from graphcl.validation import check_edge_index, check_edge_weight, check_positive
+
+META_NODE_MODES = ("hard", "soft")
+
+
+def meta_nodes(z: Tensor, q: Tensor, mode: str = "hard") -> tuple[Tensor, Tensor]:
+    r"""Cluster meta-nodes and their masses.
+
+    * ``"hard"`` (what the PamC reference runs): :math:`a_i = \arg\max_k q_{ik}` (no gradient
+      through the assignment) and :math:`c_k = \sum_{i: a_i = k} z_i`, by a scatter sum; the
+      mass is the member count.
+    * ``"soft"`` (as the paper describes): :math:`C = Q^\top Z` and mass :math:`\sum_i q_{ik}`;
+      gradients flow into both ``z`` and ``q``.
+
+    Args:
+        z: Embeddings ``[N, d]``.
+        q: Soft assignments ``[N, K]``.
+        mode: ``"hard"`` or ``"soft"``.
+
+    Returns:
+        ``(c [K, d], mass [K])``. Cost ``O(N d)`` (hard) or ``O(N K d)`` time and ``O(K d)``
+        memory (soft); no ``[N, K, d]`` tensor.
+    """
+    k = q.size(1)
+    if mode == "hard":
+        a = q.detach().argmax(dim=1)
+        c = scatter(z, a, dim=0, dim_size=k, reduce="sum")
+        mass = torch.bincount(a, minlength=k).to(z.dtype)
+        return c, mass
+    if mode == "soft":
+        return q.t() @ z, q.sum(dim=0)
+    raise GraphclInputError(f"meta_nodes must be one of {META_NODE_MODES}, got {mode!r}")
+
+
+class PamCLoss(nn.Module):
+    r"""PamC loss (Kulatilleke et al., 2023): the all-pairs denominator of the
+    neighbour-contrastive loss replaced by contrasts between ``K`` cluster meta-nodes.
+
+    .. math::
+        \mathcal{L} = -\frac{1}{|V_+|}\sum_{i \in V_+} \log \sum_j W_{ij}\, e^{s_{ij}/T}
+            \;+\; \frac{1}{K'}\sum_{k \in \mathcal{K}'} \log \sum_{l \in \mathcal{K}'} e^{\hat s_{kl}/T}
+
+    :math:`s_{ij}` is the cosine of the embeddings (:math:`s_{ii} := 0`), :math:`W` the
+    sparse positive weights (the influence matrix, as PamC runs), :math:`\hat s_{kl}` the
+    cosine of meta-nodes :math:`c_k, c_l` (:math:`\hat s_{kk} := 0`, see :func:`meta_nodes`)
+    and :math:`\mathcal{K}'` the **non-empty** clusters (mass above ``min_mass``), with
+    :math:`K' = |\mathcal{K}'|`. The reference code instead lets an empty cluster below the
+    highest index produce NaN and silently shrinks ``K'`` when the highest one is empty; here
+    an empty cluster is simply left out, and a zero meta-node has cosine 0 with zero gradient.
+
+    Cost: ``O(nnz · d + N · d + K² d)``; no ``N × N`` or ``N × K × d`` tensor. With
+    ``temperature = 1/tau`` this equals the reference's loss up to its ``1e-10`` epsilons.
+
+    Args:
+        temperature: ``T > 0`` (the reference's ``tau`` is ``1/T``).
+        meta_nodes: ``"hard"`` (default, as the reference) or ``"soft"``.
+        min_mass: Clusters whose mass (member count, or total soft assignment) is ``<= min_mass``
+            count as empty. Default: 0 for hard meta-nodes (a cluster needs one member) and
+            ``1e-6 · N / K`` for soft ones (less than a millionth of a fair share: its meta-node
+            is numerically only a direction of rounding error).
+
+    Shapes:
+        - **z**: ``[N, d]``; **edge_index**: ``[2, nnz]``; **edge_weight**: ``[nnz]`` or ``None``;
+          **q**: ``[N, K]``; output: scalar.
+    """
+
+    def __init__(self, temperature: float = 1.0, meta_nodes: str = "hard", min_mass: Optional[float] = None) -> None:
+        super().__init__()
+        self.temperature = check_positive(temperature, "temperature")
+        if meta_nodes not in META_NODE_MODES:
+            raise GraphclInputError(f"meta_nodes must be one of {META_NODE_MODES}, got {meta_nodes!r}")
+        self.meta_nodes = meta_nodes
+        if min_mass is not None and not min_mass >= 0:
+            raise GraphclInputError(f"min_mass must be >= 0, got {min_mass!r}")
+        self.min_mass = min_mass
+
+    def reset_parameters(self) -> None:  # no parameters; part of the module protocol
+        pass
+
+    def positive_term(self, z: Tensor, edge_index: Tensor, edge_weight: Tensor) -> Tensor:
+        """``-mean_i log sum_j W_ij exp(s_ij / T)`` over nodes with a positive pair."""
+        log_num, has_pos = positive_log_numerator(l2_normalize(z), edge_index, edge_weight, self.temperature)
+        if not bool(has_pos.any()):
+            raise GraphclInputError("edge_index/edge_weight give no node a positive pair: the loss is undefined")
+        return -log_num[has_pos].mean()
+
+    def empty_mass(self, q: Tensor) -> float:
+        """The mass at or below which a cluster counts as empty (see ``min_mass``)."""
+        if self.min_mass is not None:
+            return float(self.min_mass)
+        return 0.0 if self.meta_nodes == "hard" else 1e-6 * q.size(0) / q.size(1)
+
+    def negative_term(self, z: Tensor, q: Tensor) -> Tensor:
+        """``mean_{k in K'} log sum_{l in K'} exp(cos(c_k, c_l) / T)`` with ``cos(c_k, c_k) := 0``."""
+        c, mass = meta_nodes(z, q, self.meta_nodes)
+        keep = mass > self.empty_mass(q)
+        if not bool(keep.any()):
+            raise GraphclInputError("every cluster is empty: the meta-node term is undefined")
+        cn = l2_normalize(c[keep])
+        sim = cn @ cn.t()
+        sim = sim - torch.diag_embed(torch.diagonal(sim))  # s_kk := 0 (K' × K', small)
+        return torch.logsumexp(sim / self.temperature, dim=1).mean()
+
+    def forward(self, z: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], q: Tensor) -> Tensor:
+        if z.dim() != 2 or z.size(0) == 0:
+            raise GraphclInputError(f"z must be a non-empty 2-D tensor [N, d], got shape {tuple(z.shape)}")
+        if q.dim() != 2 or q.size(0) != z.size(0):
+            raise GraphclInputError(f"q must have shape [N={z.size(0)}, K], got {tuple(q.shape)}")
+        edge_index = check_edge_index(edge_index, z.size(0))
+        edge_weight = check_edge_weight(edge_weight, edge_index.size(1))
+        if edge_weight is None:
+            edge_weight = torch.ones(edge_index.size(1), dtype=z.dtype, device=z.device)
+        return self.positive_term(z, edge_index, edge_weight.to(z.dtype)) + self.negative_term(z, q)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(temperature={self.temperature}, meta_nodes={self.meta_nodes!r})"
