@@ -232,7 +232,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         if decoder is not None:
             params += list(decoder.parameters())
         optimizer = torch.optim.Adam(params, lr=self.lr)
-        contrast = NeighborContrastLoss(self.temperature, self.block_size)
+        contrast = self._contrastive_loss()
         history: List[Dict[str, float]] = []
         epoch_seconds: List[float] = []
         for epoch in range(self.epochs):
@@ -271,12 +271,18 @@ class SCGC(ClusterMixin, BaseEstimator):
         self.n_features_in_ = x.size(1)
         self.device_ = device
 
+    def _contrastive_loss(self) -> torch.nn.Module:
+        return NeighborContrastLoss(self.temperature, self.block_size)
+
+    def _contrast_term(self, contrast, z: Tensor, w_index: Tensor, w_value: Tensor, q: Tensor) -> Tensor:
+        return contrast(z, w_index, w_value)
+
     def _step(self, x, w_index, w_value, encoder, decoder, assign, contrast, optimizer) -> Dict[str, float]:
         z = encoder(x)
         q = assign(z)
         p = target_distribution(q.detach())
         kl = kl_clustering_loss(p, q)
-        nc = contrast(z, w_index, w_value)
+        nc = self._contrast_term(contrast, z, w_index, w_value, q)
         loss = self.beta * kl + self.alpha * nc
         terms = {"kl": kl, "contrast": nc}
         if decoder is not None:
