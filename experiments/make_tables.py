@@ -72,6 +72,9 @@ def make_tables(results: dict, refs: dict) -> str:
         "**last epoch**, scored once against the labels; mean ± std (population) over the seeds",
         "listed. k-means baselines (raw features and Â²X with Â = D⁻¹(A+I)) stand beside each method.",
         "Reference numbers are in their own column (ACC / NMI), labelled with source and protocol below.",
+        "`train s/seed` is wall time of training (epochs + k-means init) per seed; where recorded, the",
+        "1-minute load average of the 2-core machine at the end of the run follows it — figures taken",
+        "while other jobs ran (load above ~2) are not timing measurements; `docs/bench_scgc.md` is.",
         "",
     ]
     for dataset in HOMOGENEOUS:
@@ -87,10 +90,13 @@ def make_tables(results: dict, refs: dict) -> str:
             seed_txt = f"{min(seeds)}–{max(seeds)}" if seeds == list(range(min(seeds), max(seeds) + 1)) else ",".join(map(str, seeds))
             if len(seeds) < want:
                 seed_txt += f" (partial: {len(seeds)}/{want})"
-            train = np.mean([r.get("train_seconds", 0.0) for r in runs])
+            train = f"{np.mean([r.get('train_seconds', 0.0) for r in runs]):.1f}"
+            loads = [r["load_average"] for r in runs if "load_average" in r]
+            if loads:  # timings are only comparable on an idle machine: show how busy it was
+                train += f" (load {np.mean(loads):.1f})"
             cells = [fmt(runs, k) for k in METRICS]
             lines.append(f"| {METHOD_LABEL.get(method, method)} | {seed_txt} | " + " | ".join(cells)
-                         + f" | {train:.1f} | {reference_cell(refs, method, dataset)} |")
+                         + f" | {train} | {reference_cell(refs, method, dataset)} |")
         lines.append("")
     notes = refs.get("_sources") or {}
     if notes:
