@@ -170,7 +170,7 @@ def main(argv=None) -> int:
         print(json.dumps(worker(args.worker[0], args.worker[1], args.epochs, args.seed)))
         return 0
 
-    from graphcl.experiment import environment, git_commit, now_iso
+    from graphcl.experiment import now_iso
 
     started = now_iso()
     load_at_start = os.getloadavg()
@@ -189,9 +189,18 @@ def main(argv=None) -> int:
                 continue
             res = json.loads(proc.stdout.strip().splitlines()[-1])
             runs.append(res)
+            summarize_and_write(args, runs, started, load_at_start, final=False)  # keep what has landed
             print(f"{impl:5s} {size:>6s}: N={res['num_nodes']} prepare {res['prepare_seconds']:.2f}s  "
                   f"epoch {res['epoch_seconds_mean']:.3f}s  train({epochs} ep) {res['train_seconds']:.1f}s  "
                   f"peak RSS {res['peak_memory_mb']:.0f} MB", flush=True)
+    out = summarize_and_write(args, runs, started, load_at_start, final=True)
+    print(f"written to {args.out} and {args.markdown}")
+    return 0
+
+
+def summarize_and_write(args, runs, started, load_at_start, final: bool) -> dict:
+    from graphcl.experiment import environment, git_commit
+
     comparisons = {}
     for size in args.sizes:
         d = next((r for r in runs if r.get("impl") == "dense" and r["size"] == size and "error" not in r), None)
@@ -205,9 +214,10 @@ def main(argv=None) -> int:
                 "peak_memory_ratio": d["peak_memory_mb"] / o["peak_memory_mb"],
             }
             c = comparisons[size]
-            print(f"{size}: epoch {c['epoch_speedup']:.2f}x faster, prepare {c['prepare_speedup']:.1f}x, "
-                  f"peak memory {c['peak_memory_ratio']:.2f}x lower", flush=True)
-    out = {"benchmark": "bench_scgc", "command": " ".join([Path(sys.executable).name, *sys.argv]),
+            if final:
+                print(f"{size}: epoch {c['epoch_speedup']:.2f}x faster, prepare {c['prepare_speedup']:.1f}x, "
+                      f"peak memory {c['peak_memory_ratio']:.2f}x lower", flush=True)
+    out = {"benchmark": "bench_scgc", "complete": final, "command": " ".join([Path(sys.executable).name, *sys.argv]),
            "git_commit": git_commit(), "started_at": started, "hyperparameters": HYPER, "epochs": args.epochs,
            "runs": runs, "comparisons": comparisons, "environment": environment("cpu"),
            "load_average_at_start": load_at_start, "load_average_at_end": os.getloadavg(),
@@ -216,8 +226,7 @@ def main(argv=None) -> int:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
     Path(args.markdown).write_text(to_markdown(out))
-    print(f"written to {args.out} and {args.markdown}")
-    return 0
+    return out
 
 
 def to_markdown(res: dict) -> str:
