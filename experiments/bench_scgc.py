@@ -242,6 +242,11 @@ def to_markdown(res: dict) -> str:
         f"{'/'.join(f'{v:.2f}' for v in res['load_average_at_end'])} (each run is its own process; figures "
         "are only comparable when nothing else ran).",
         "",
+    ]
+    if not res.get("complete", True):
+        lines += ["**Incomplete run**: the benchmark was stopped before every size finished; the "
+                  "missing sizes were not measured.", ""]
+    lines += [
         "| graph | N | impl | prepare (s) | epoch (s) | epochs run | train (s) | peak RSS (MB) |",
         "|---|---|---|---|---|---|---|---|",
     ]

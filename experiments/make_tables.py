@@ -38,6 +38,8 @@ EXPECTED_SEEDS = {("scgc_star", "usps"): 10, ("pamc", "usps"): 10}
 def load_results(folder: Path) -> dict:
     results = {}
     for path in sorted(folder.glob("*/*.json")):
+        if path.parent.name == "bench":  # benchmark JSON has its own shape (bench_*.py writes its tables)
+            continue
         with open(path) as fh:
             res = json.load(fh)
         missing = [k for k in PROVENANCE_KEYS if k not in res]

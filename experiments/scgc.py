@@ -97,7 +97,7 @@ def run_one(args: argparse.Namespace, cfg: dict) -> dict:
 def main(argv=None) -> int:
     args = parse_args(argv)
     from graphcl.errors import GraphclInputError
-    from graphcl.experiment import load_config, now_iso, run_seeds_in_subprocesses, write_result
+    from graphcl.experiment import git_commit, load_config, now_iso, run_seeds_in_subprocesses, write_result
 
     from graphcl.data import dataset_info
 
@@ -114,7 +114,7 @@ def main(argv=None) -> int:
         if args.seed is not None:  # worker: one seed, one JSON line
             print(json.dumps(run_one(args, cfg)))
             return 0
-        started = now_iso()
+        started, commit = now_iso(), git_commit()
         worker = [str(Path(__file__).resolve()), "--method", args.method, "--dataset", args.dataset,
                   "--config", args.config, "--device", args.device]
         if args.epochs is not None:
@@ -123,7 +123,7 @@ def main(argv=None) -> int:
 
         def save(runs):
             return write_result(out, method=args.method, dataset=args.dataset, config=cfg, runs=runs,
-                                started_at=started, device=args.device)
+                                started_at=started, device=args.device, commit=commit)
 
         result = save(run_seeds_in_subprocesses(worker, args.seeds, on_run=save))
         m, s = result["mean"], result["std"]

@@ -136,8 +136,13 @@ def write_result(
     started_at: str,
     device: str = "cpu",
     extra: Optional[Mapping[str, Any]] = None,
+    commit: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """Write the DESIGN §5 JSON (merging runs of other seeds already in the file)."""
+    """Write the DESIGN §5 JSON (merging runs of other seeds already in the file).
+
+    ``commit`` is the code version that produced the runs (take it when the sweep starts);
+    by default the checkout's commit now.
+    """
     path = Path(path)
     previous: List[Dict[str, Any]] = []
     if path.exists():
@@ -153,7 +158,7 @@ def write_result(
         "dataset": dataset,
         "config": dict(config),
         "command": shlex.join([Path(sys.executable).name, *sys.argv]),
-        "git_commit": git_commit(),
+        "git_commit": commit or git_commit(),
         "started_at": started_at,
         "runs": all_runs,
         "mean": mean,
