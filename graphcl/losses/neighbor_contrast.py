@@ -153,6 +153,24 @@ def positive_log_numerator(
     return log_num, has_pos
 
 
+def check_pair_inputs(z: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
+    """Validate ``z [N, d]`` and the positive pairs; return ``(edge_index, edge_weight)`` with
+    weights defaulting to ones, in ``z``'s dtype."""
+    if z.dim() != 2 or z.size(0) == 0:
+        raise GraphclInputError(f"z must be a non-empty 2-D tensor [N, d], got shape {tuple(z.shape)}")
+    edge_index = check_edge_index(edge_index, z.size(0))
+    edge_weight = check_edge_weight(edge_weight, edge_index.size(1))
+    if edge_weight is None:
+        return edge_index, torch.ones(edge_index.size(1), dtype=z.dtype, device=z.device)
+    return edge_index, edge_weight.to(z.dtype)
+
+
+def require_positive_pairs(has_pos: Tensor) -> None:
+    """Raise when no node has a pair of positive weight (the loss would be undefined)."""
+    if not bool(has_pos.any()):
+        raise GraphclInputError("edge_index/edge_weight give no node a positive pair: the loss is undefined")
+
+
 class NeighborContrastLoss(nn.Module):
     r"""Neighbour-contrastive loss (Graph-MLP's "Ncontrast"; SCGC and SCGC*).
 
@@ -213,21 +231,13 @@ class NeighborContrastLoss(nn.Module):
         edge_weight: Optional[Tensor] = None,
         node_index: Optional[Tensor] = None,
     ) -> Tensor:
-        if z.dim() != 2 or z.size(0) == 0:
-            raise GraphclInputError(f"z must be a non-empty 2-D tensor [N, d], got shape {tuple(z.shape)}")
-        n = z.size(0)
-        edge_index = check_edge_index(edge_index, n)
-        edge_weight = check_edge_weight(edge_weight, edge_index.size(1))
-        if edge_weight is None:
-            edge_weight = torch.ones(edge_index.size(1), dtype=z.dtype, device=z.device)
-        edge_weight = edge_weight.to(z.dtype)
+        edge_index, edge_weight = check_pair_inputs(z, edge_index, edge_weight)
         if node_index is not None:
             z, edge_index, edge_weight = self._restrict(z, edge_index, edge_weight, node_index)
         zn = l2_normalize(z)
         log_num, has_pos = positive_log_numerator(zn, edge_index, edge_weight, self.temperature)
+        require_positive_pairs(has_pos)  # before the O(N^2) denominator
         log_den = all_pairs_log_denominator(zn, self.temperature, self.block_size)
-        if not bool(has_pos.any()):
-            raise GraphclInputError("edge_index/edge_weight give no node a positive pair: the loss is undefined")
         return (log_den - log_num)[has_pos].mean()
 
     @staticmethod

@@ -9,10 +9,10 @@ import torch.nn as nn
 from torch import Tensor
 
 from graphcl.errors import GraphclInputError
-from graphcl.losses.neighbor_contrast import positive_log_numerator
+from graphcl.losses.neighbor_contrast import check_pair_inputs, positive_log_numerator, require_positive_pairs
 from graphcl.ops.scatter import scatter
 from graphcl.ops.similarity import l2_normalize
-from graphcl.validation import check_edge_index, check_edge_weight, check_positive
+from graphcl.validation import check_positive
 
 META_NODE_MODES = ("hard", "soft")
 
@@ -94,8 +94,7 @@ class PamCLoss(nn.Module):
     def positive_term(self, z: Tensor, edge_index: Tensor, edge_weight: Tensor) -> Tensor:
         """``-mean_i log sum_j W_ij exp(s_ij / T)`` over nodes with a positive pair."""
         log_num, has_pos = positive_log_numerator(l2_normalize(z), edge_index, edge_weight, self.temperature)
-        if not bool(has_pos.any()):
-            raise GraphclInputError("edge_index/edge_weight give no node a positive pair: the loss is undefined")
+        require_positive_pairs(has_pos)
         return -log_num[has_pos].mean()
 
     def empty_mass(self, q: Tensor) -> float:
@@ -116,15 +115,10 @@ class PamCLoss(nn.Module):
         return torch.logsumexp(sim / self.temperature, dim=1).mean()
 
     def forward(self, z: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], q: Tensor) -> Tensor:
-        if z.dim() != 2 or z.size(0) == 0:
-            raise GraphclInputError(f"z must be a non-empty 2-D tensor [N, d], got shape {tuple(z.shape)}")
+        edge_index, edge_weight = check_pair_inputs(z, edge_index, edge_weight)
         if q.dim() != 2 or q.size(0) != z.size(0):
             raise GraphclInputError(f"q must have shape [N={z.size(0)}, K], got {tuple(q.shape)}")
-        edge_index = check_edge_index(edge_index, z.size(0))
-        edge_weight = check_edge_weight(edge_weight, edge_index.size(1))
-        if edge_weight is None:
-            edge_weight = torch.ones(edge_index.size(1), dtype=z.dtype, device=z.device)
-        return self.positive_term(z, edge_index, edge_weight.to(z.dtype)) + self.negative_term(z, q)
+        return self.positive_term(z, edge_index, edge_weight) + self.negative_term(z, q)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}(temperature={self.temperature}, meta_nodes={self.meta_nodes!r})"
