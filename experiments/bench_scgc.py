@@ -22,6 +22,17 @@ kNN k = 3) with 2 000 and 20 000 nodes; the dense run at 20 000 does ``--large-d
 epochs only (its per-epoch time is what is compared). Each implementation and size runs in
 its own subprocess, so peak resident memory (``ru_maxrss``) belongs to that run alone. Take
 the figures with nothing else running on the machine.
+
+**Allocator.** glibc hands every freed block above its mmap threshold back to the kernel, so
+each new ``N × N`` temporary of the dense baseline is page-faulted in and zeroed again (measured
+here: ``exp`` of a 9 298² matrix takes 0.15 s into a fresh tensor, 0.07 s into a reused one).
+``--allocator reuse`` (the default) sets ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_`` in
+both workers' environment so freed memory is reused; ``--allocator default`` leaves glibc as is.
+The JSON records which was used.
+
+**Calibration.** A ``calibrate`` worker measures this machine's float32 GEMM rate and streaming
+bandwidth, and from them the least time the dense preparation (``order − 1`` dense ``N × N``
+matmuls) can take here; the JSON and the markdown show it beside the reference's figures.
 """
 
 from __future__ import annotations
@@ -38,6 +49,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 HYPER = dict(alpha=4.0, beta=0.1, order=4, temperature=4.0, lr=1e-3)
+# glibc: keep freed blocks in the heap instead of unmapping them (see "Allocator" above).
+REUSE_ENV = {"MALLOC_MMAP_THRESHOLD_": str(2**40), "MALLOC_TRIM_THRESHOLD_": str(2**40)}
 
 
 def make_graph(size: str, seed: int = 0):
@@ -138,8 +151,36 @@ def run_ours(data, epochs: int, seed: int) -> dict:
             "epoch_seconds": t["epoch_seconds"], "final_loss": model.loss_history_[-1]["loss"]}
 
 
+def calibrate(n_usps: int = 9298) -> dict:
+    """This machine's float32 GEMM rate and streaming bandwidth, and the dense preparation they imply."""
+    import torch
+
+    def best_of(fn, reps=3):
+        fn()
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    m = 4096
+    a, b = torch.rand(m, m), torch.rand(m, m)
+    gflops = 2 * m**3 / best_of(lambda: a @ b) / 1e9
+    big = torch.rand(n_usps, n_usps)
+    out = torch.empty_like(big)
+    gbs = 2 * big.numel() * 4 / best_of(lambda: torch.mul(big, 2.0, out=out)) / 1e9
+    matmuls = HYPER["order"] - 1
+    return {"gemm_gflops": gflops, "stream_gb_per_s": gbs, "usps_dense_prepare_matmuls": matmuls,
+            "usps_dense_prepare_seconds_at_measured_gemm_rate": matmuls * 2 * n_usps**3 / (gflops * 1e9),
+            "reference_prepare_implied_gflops": matmuls * 2 * n_usps**3 / 16.0 / 1e9}
+
+
 def worker(impl: str, size: str, epochs: int, seed: int) -> dict:
     import torch
+
+    if impl == "calibrate":
+        return calibrate()
 
     data = make_graph(size, seed)
     rss_before = peak_rss_mb()
@@ -161,6 +202,8 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=200)
     p.add_argument("--large-dense-epochs", type=int, default=3, help="epochs of the dense run at >= 20 000 nodes")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--allocator", choices=["reuse", "default"], default="reuse",
+                   help="glibc settings of both workers (see the module docstring)")
     p.add_argument("--out", default=str(HERE / "results" / "bench" / "bench_scgc.json"))
     p.add_argument("--markdown", default=str(HERE.parent / "docs" / "bench_scgc.md"),
                    help="also write the tables here (generated from the same JSON)")
@@ -174,6 +217,12 @@ def main(argv=None) -> int:
 
     started = now_iso()
     load_at_start = os.getloadavg()
+    env = {**os.environ, **(REUSE_ENV if args.allocator == "reuse" else {})}
+    calib = json.loads(subprocess.run([sys.executable, __file__, "--worker", "calibrate", "-"], env=env,
+                                      capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+    args.calibration = calib
+    print(f"calibration: GEMM {calib['gemm_gflops']:.0f} GFLOP/s, stream {calib['stream_gb_per_s']:.1f} GB/s, "
+          f"dense USPS preparation >= {calib['usps_dense_prepare_seconds_at_measured_gemm_rate']:.1f} s here", flush=True)
     runs = []
     for size in args.sizes:
         for impl in args.impls:
@@ -181,7 +230,7 @@ def main(argv=None) -> int:
             if impl == "dense" and size != "usps" and int(size) >= 20000:
                 epochs = min(epochs, args.large_dense_epochs)
             cmd = [sys.executable, __file__, "--worker", impl, size, "--epochs", str(epochs), "--seed", str(args.seed)]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
             if proc.returncode != 0:
                 sys.stderr.write(proc.stderr[-3000:])
                 runs.append({"impl": impl, "size": size, "error": f"exit {proc.returncode}"})
@@ -218,7 +267,9 @@ def summarize_and_write(args, runs, started, load_at_start, final: bool) -> dict
                       f"peak memory {c['peak_memory_ratio']:.2f}x lower", flush=True)
     out = {"benchmark": "bench_scgc", "complete": final, "command": " ".join([Path(sys.executable).name, *sys.argv]),
            "git_commit": git_commit(), "started_at": started, "hyperparameters": HYPER, "epochs": args.epochs,
-           "runs": runs, "comparisons": comparisons, "environment": environment("cpu"),
+           "allocator": args.allocator,
+           "allocator_env": REUSE_ENV if args.allocator == "reuse" else {},
+           "calibration": getattr(args, "calibration", None), "runs": runs, "comparisons": comparisons, "environment": environment("cpu"),
            "load_average_at_start": load_at_start, "load_average_at_end": os.getloadavg(),
            "reference_measured_here": {"usps": {"epoch_seconds": 2.51, "peak_memory_mb": 3.95 * 1024,
                                                 "prepare_seconds": 16.0, "source": "issue #2 (reference code on this machine)"}}}
@@ -262,6 +313,14 @@ def to_markdown(res: dict) -> str:
     if ref:
         lines += ["", f"Reference code measured on this machine (USPS, {ref['source']}): {ref['epoch_seconds']} s per epoch, "
                   f"{ref['peak_memory_mb'] / 1024:.2f} GB peak resident memory, about {ref['prepare_seconds']:.0f} s of preparation."]
+    cal = res.get("calibration")
+    if cal:
+        lines += ["", f"Calibration of this run's machine: float32 GEMM {cal['gemm_gflops']:.0f} GFLOP/s, streaming "
+                  f"{cal['stream_gb_per_s']:.1f} GB/s. The dense preparation is {cal['usps_dense_prepare_matmuls']} dense "
+                  f"9298² matmuls, so it needs at least {cal['usps_dense_prepare_seconds_at_measured_gemm_rate']:.0f} s "
+                  f"here; the reference's 16 s would need {cal['reference_prepare_implied_gflops']:.0f} GFLOP/s."]
+    lines += ["", f"Allocator: `{res.get('allocator', 'default')}` (glibc environment "
+              f"`{' '.join(f'{k}={v}' for k, v in res.get('allocator_env', {}).items()) or 'unchanged'}`)."]
     return "\n".join(lines) + "\n"
 
 
