@@ -60,17 +60,20 @@ class StudentTAssignment(nn.Module):
         )
 
 
-def target_distribution(q: Tensor) -> Tensor:
+def target_distribution(q: Tensor, freq: Optional[Tensor] = None) -> Tensor:
     r"""DEC's sharpened target :math:`p_{ik} = (q_{ik}^2/f_k) / \sum_{k'} (q_{ik'}^2/f_{k'})`,
     :math:`f_k = \sum_i q_{ik}`.
 
     Args:
         q: Soft assignments ``[N, K]`` (detach them first: the target is held fixed).
+        freq: ``[K]`` cluster frequencies :math:`f_k` to use instead of ``q.sum(0)`` — in
+            mini-batch training, the whole graph's frequencies from the previous epoch.
 
     Returns:
         ``[N, K]`` target distribution.
     """
-    weight = q.pow(2) / q.sum(dim=0).clamp_min(torch.finfo(q.dtype).tiny)
+    f = q.sum(dim=0) if freq is None else freq.to(q.dtype)
+    weight = q.pow(2) / f.clamp_min(torch.finfo(q.dtype).tiny)
     return weight / weight.sum(dim=1, keepdim=True)
 
 

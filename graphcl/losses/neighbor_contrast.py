@@ -165,6 +165,17 @@ def check_pair_inputs(z: Tensor, edge_index: Tensor, edge_weight: Optional[Tenso
     return edge_index, edge_weight.to(z.dtype)
 
 
+def check_anchors(anchors: Tensor, num_rows: int) -> Tensor:
+    """Validate anchor positions: a non-empty 1-D integer tensor of distinct ids in ``[0, num_rows)``."""
+    if not isinstance(anchors, Tensor) or anchors.dim() != 1 or torch.is_floating_point(anchors) or anchors.numel() == 0:
+        raise GraphclInputError(f"anchors must be a non-empty 1-D integer tensor, got {getattr(anchors, 'shape', anchors)}")
+    if int(anchors.min()) < 0 or int(anchors.max()) >= num_rows:
+        raise GraphclInputError(f"anchors hold positions outside [0, {num_rows})")
+    if anchors.numel() != torch.unique(anchors).numel():
+        raise GraphclInputError("anchors must hold distinct positions")
+    return anchors.long()
+
+
 def require_positive_pairs(has_pos: Tensor) -> None:
     """Raise when no node has a pair of positive weight (the loss would be undefined)."""
     if not bool(has_pos.any()):
@@ -198,10 +209,18 @@ class NeighborContrastLoss(nn.Module):
     adds ``1e-8`` inside the log of the ratio; this is exact (the difference is below 1e-6 for
     ``N`` up to ``10^5``).
 
-    Mini-batch (Graph-MLP style): pass ``node_index`` (``[B]`` distinct node ids); the loss
-    is then the same formula on the induced sub-problem — positives are the pairs of
-    :math:`W` inside the batch (weights not renormalised) and the denominator runs over the
-    batch.
+    Two mini-batch modes:
+
+    * ``anchors`` (``[B]`` distinct positions in ``z``; what graphcl's estimators use): ``z``
+      holds a batch of anchor nodes **and** their positive partners; every pair of
+      :math:`W` whose row is an anchor enters the numerator (so one pass over a partition of
+      the nodes into anchor batches uses every positive pair exactly once), and the
+      denominator runs over the anchors: a uniform sample of the ``N`` terms, which estimates
+      the full log-denominator up to the constant :math:`\log\frac{N}{B}` (no effect on
+      gradients). Cost ``O(B^2 d + nnz_B d)``.
+    * ``node_index`` (Graph-MLP style, ``[B]`` distinct node ids): the same formula on the
+      induced sub-problem — positives are only the pairs of :math:`W` inside the batch
+      (weights not renormalised) and the denominator runs over the batch.
 
     Args:
         temperature: ``T > 0``.
@@ -230,12 +249,18 @@ class NeighborContrastLoss(nn.Module):
         edge_index: Tensor,
         edge_weight: Optional[Tensor] = None,
         node_index: Optional[Tensor] = None,
+        anchors: Optional[Tensor] = None,
     ) -> Tensor:
         edge_index, edge_weight = check_pair_inputs(z, edge_index, edge_weight)
+        if node_index is not None and anchors is not None:
+            raise GraphclInputError("pass node_index or anchors, not both")
         if node_index is not None:
             z, edge_index, edge_weight = self._restrict(z, edge_index, edge_weight, node_index)
         zn = l2_normalize(z)
         log_num, has_pos = positive_log_numerator(zn, edge_index, edge_weight, self.temperature)
+        if anchors is not None:
+            anchors = check_anchors(anchors, z.size(0))
+            zn, log_num, has_pos = zn[anchors], log_num[anchors], has_pos[anchors]
         require_positive_pairs(has_pos)  # before the O(N^2) denominator
         log_den = all_pairs_log_denominator(zn, self.temperature, self.block_size)
         return (log_den - log_num)[has_pos].mean()

@@ -2,14 +2,19 @@ r"""PamC's linear-time contrastive loss: node-level positives, cluster meta-node
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
 from torch import Tensor
 
 from graphcl.errors import GraphclInputError
-from graphcl.losses.neighbor_contrast import check_pair_inputs, positive_log_numerator, require_positive_pairs
+from graphcl.losses.neighbor_contrast import (
+    check_anchors,
+    check_pair_inputs,
+    positive_log_numerator,
+    require_positive_pairs,
+)
 from graphcl.ops.scatter import scatter
 from graphcl.ops.similarity import l2_normalize
 from graphcl.validation import check_positive
@@ -73,9 +78,16 @@ class PamCLoss(nn.Module):
             ``1e-6 · N / K`` for soft ones (less than a millionth of a fair share: its meta-node
             is numerically only a direction of rounding error).
 
+    Mini-batch (``anchors``, ``[B]`` distinct positions in ``z``): ``z`` holds a batch of
+    anchor nodes and their positive partners, ``q`` the anchors' assignments ``[B, K]``. The
+    positive term runs over the anchors' rows of :math:`W` (every pair of an anchor, so a pass
+    over a partition of the nodes uses each pair once); the meta-nodes are the anchors'
+    cluster sums plus ``base = (c [K, d], mass [K])``, a detached estimate of the rest of the
+    graph's sums (``None``: the batch's sums alone).
+
     Shapes:
         - **z**: ``[N, d]``; **edge_index**: ``[2, nnz]``; **edge_weight**: ``[nnz]`` or ``None``;
-          **q**: ``[N, K]``; output: scalar.
+          **q**: ``[N, K]`` (``[B, K]`` with ``anchors``); output: scalar.
     """
 
     def __init__(self, temperature: float = 1.0, meta_nodes: str = "hard", min_mass: Optional[float] = None) -> None:
@@ -91,22 +103,29 @@ class PamCLoss(nn.Module):
     def reset_parameters(self) -> None:  # no parameters; part of the module protocol
         pass
 
-    def positive_term(self, z: Tensor, edge_index: Tensor, edge_weight: Tensor) -> Tensor:
-        """``-mean_i log sum_j W_ij exp(s_ij / T)`` over nodes with a positive pair."""
+    def positive_term(
+        self, z: Tensor, edge_index: Tensor, edge_weight: Tensor, anchors: Optional[Tensor] = None
+    ) -> Tensor:
+        """``-mean_i log sum_j W_ij exp(s_ij / T)`` over nodes (or anchors) with a positive pair."""
         log_num, has_pos = positive_log_numerator(l2_normalize(z), edge_index, edge_weight, self.temperature)
+        if anchors is not None:
+            log_num, has_pos = log_num[anchors], has_pos[anchors]
         require_positive_pairs(has_pos)
         return -log_num[has_pos].mean()
 
-    def empty_mass(self, q: Tensor) -> float:
-        """The mass at or below which a cluster counts as empty (see ``min_mass``)."""
+    def empty_mass(self, mass: Tensor) -> float:
+        """The mass at or below which a cluster counts as empty (see ``min_mass``); ``mass`` is
+        the ``[K]`` cluster masses, whose sum is the number of nodes they represent."""
         if self.min_mass is not None:
             return float(self.min_mass)
-        return 0.0 if self.meta_nodes == "hard" else 1e-6 * q.size(0) / q.size(1)
+        return 0.0 if self.meta_nodes == "hard" else 1e-6 * float(mass.detach().sum()) / mass.numel()
 
-    def negative_term(self, z: Tensor, q: Tensor) -> Tensor:
+    def negative_term(self, z: Tensor, q: Tensor, base: Optional[Tuple[Tensor, Tensor]] = None) -> Tensor:
         """``mean_{k in K'} log sum_{l in K'} exp(cos(c_k, c_l) / T)`` with ``cos(c_k, c_k) := 0``."""
         c, mass = meta_nodes(z, q, self.meta_nodes)
-        keep = mass > self.empty_mass(q)
+        if base is not None:
+            c, mass = c + base[0].detach(), mass + base[1].detach()
+        keep = mass > self.empty_mass(mass)
         if not bool(keep.any()):
             raise GraphclInputError("every cluster is empty: the meta-node term is undefined")
         cn = l2_normalize(c[keep])
@@ -114,11 +133,25 @@ class PamCLoss(nn.Module):
         sim = sim - torch.diag_embed(torch.diagonal(sim))  # s_kk := 0 (K' × K', small)
         return torch.logsumexp(sim / self.temperature, dim=1).mean()
 
-    def forward(self, z: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], q: Tensor) -> Tensor:
+    def forward(
+        self,
+        z: Tensor,
+        edge_index: Tensor,
+        edge_weight: Optional[Tensor],
+        q: Tensor,
+        anchors: Optional[Tensor] = None,
+        base: Optional[Tuple[Tensor, Tensor]] = None,
+    ) -> Tensor:
         edge_index, edge_weight = check_pair_inputs(z, edge_index, edge_weight)
-        if q.dim() != 2 or q.size(0) != z.size(0):
-            raise GraphclInputError(f"q must have shape [N={z.size(0)}, K], got {tuple(q.shape)}")
-        return self.positive_term(z, edge_index, edge_weight) + self.negative_term(z, q)
+        z_neg = z
+        if anchors is not None:
+            anchors = check_anchors(anchors, z.size(0))
+            z_neg = z[anchors]
+        if q.dim() != 2 or q.size(0) != z_neg.size(0):
+            raise GraphclInputError(f"q must have shape [{z_neg.size(0)}, K] (one row per {'anchor' if anchors is not None else 'node'}), got {tuple(q.shape)}")
+        if base is not None and (base[0].shape != (q.size(1), z.size(1)) or base[1].shape != (q.size(1),)):
+            raise GraphclInputError(f"base must be (c [K={q.size(1)}, d={z.size(1)}], mass [K])")
+        return self.positive_term(z, edge_index, edge_weight, anchors) + self.negative_term(z_neg, q, base)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}(temperature={self.temperature}, meta_nodes={self.meta_nodes!r})"

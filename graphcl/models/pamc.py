@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Dict
 
 import torch
 from torch import Tensor
 
 from graphcl.errors import GraphclInputError
 from graphcl.losses import PamCLoss
-from graphcl.losses.pamc import META_NODE_MODES
+from graphcl.losses.pamc import META_NODE_MODES, meta_nodes
+
+META_NODE_SCOPES = ("global", "batch")
 from graphcl.models.scgc import SCGCStar
 
 
@@ -26,23 +28,48 @@ class PamC(SCGCStar):
     loss instead of SCGC*'s ``O(N² d)``. Meta-nodes are built from the soft assignments of the
     same forward pass: hard (argmax, as the reference runs; the default) or soft (``Q^T Z``).
 
+    In mini-batch training (``batch_size``) the meta-nodes need the whole graph's cluster
+    sums. ``meta_node_scope="global"`` (default) uses the batch's own sums (with gradient)
+    plus the rest of the graph's, estimated from the sums accumulated over the previous epoch
+    (detached, scaled by ``(N − B)/N``): ``O(K d)`` memory, and the meta-nodes stay close to
+    the full-batch ones. ``"batch"`` uses the batch's sums alone (noisier for small batches,
+    no state).
+
     Args:
         meta_nodes: ``"hard"`` or ``"soft"``.
+        meta_node_scope: ``"global"`` or ``"batch"`` (mini-batch training only).
         **kwargs: Everything :class:`graphcl.models.SCGC` takes (``block_size`` is unused).
     """
 
-    def __init__(self, n_clusters: int = 2, *, meta_nodes: str = "hard", **kwargs: Any) -> None:
+    def __init__(
+        self, n_clusters: int = 2, *, meta_nodes: str = "hard", meta_node_scope: str = "global", **kwargs: Any
+    ) -> None:
         super().__init__(n_clusters, **kwargs)
         self.meta_nodes = meta_nodes
+        self.meta_node_scope = meta_node_scope
 
     @classmethod
-    def _get_param_names(cls):  # scikit-learn: SCGC's parameters plus meta_nodes
-        return sorted(set(SCGCStar._get_param_names()) | {"meta_nodes"})
+    def _get_param_names(cls):  # scikit-learn: SCGC's parameters plus PamC's own
+        return sorted(set(SCGCStar._get_param_names()) | {"meta_nodes", "meta_node_scope"})
 
     def _check_params(self, num_nodes: int) -> None:
         super()._check_params(num_nodes)
         if self.meta_nodes not in META_NODE_MODES:
             raise GraphclInputError(f"meta_nodes must be one of {META_NODE_MODES}, got {self.meta_nodes!r}")
+        if self.meta_node_scope not in META_NODE_SCOPES:
+            raise GraphclInputError(f"meta_node_scope must be one of {META_NODE_SCOPES}, got {self.meta_node_scope!r}")
+
+    def _batch_statistics(self, z: Tensor, q: Tensor) -> Dict[str, Tensor]:
+        stats = super()._batch_statistics(z, q)
+        stats["meta_c"], stats["meta_mass"] = meta_nodes(z, q, self.meta_nodes)
+        return stats
+
+    def _batch_contrast_term(self, contrast, z, anchor_pos, edge_index, edge_weight, q, stats, num_nodes) -> Tensor:
+        base = None
+        if self.meta_node_scope == "global":
+            rest = (num_nodes - anchor_pos.numel()) / num_nodes
+            base = (stats["meta_c"] * rest, stats["meta_mass"] * rest)
+        return contrast(z, edge_index, edge_weight, q, anchors=anchor_pos, base=base)
 
     def _contrastive_loss(self) -> torch.nn.Module:
         return PamCLoss(self.temperature, meta_nodes=self.meta_nodes)

@@ -16,6 +16,7 @@ from torch import Tensor
 from graphcl.cluster import StudentTAssignment, kl_clustering_loss, kmeans_centers, target_distribution
 from graphcl.errors import GraphclInputError
 from graphcl.losses import NeighborContrastLoss
+from graphcl.models.minibatch import PositivePairBatches, anchor_batches, encode_in_chunks
 from graphcl.nn import AutoEncoder, MLPEncoder, pretrain_autoencoder
 from graphcl.ops import adjacency_power, normalize_adjacency
 from graphcl.validation import check_edge_index, check_edge_weight, check_features, check_n_clusters, check_positive
@@ -74,8 +75,18 @@ class SCGC(ClusterMixin, BaseEstimator):
     :math:`W = \hat A^r` (``influence=False``, SCGC) and :math:`\hat A = D^{-1}(A + I)`.
     The graph is used only inside the loss, so prediction needs node features alone.
 
-    Training is full-batch for ``epochs`` epochs; the reported clustering is the one at the
-    **last** epoch (``argmax_k q_ik`` of the final model) — nothing is selected with labels.
+    Training runs ``epochs`` epochs, full-batch by default; the reported clustering is the one
+    at the **last** epoch (``argmax_k q_ik`` of the final model) — nothing is selected with
+    labels.
+
+    **Mini-batch** (``batch_size=B``): each epoch partitions the nodes into random batches of
+    at most ``B`` *anchors* (:mod:`graphcl.models.minibatch`) and takes one optimiser step
+    per batch. A batch's loss uses every positive pair whose row is an anchor (its partner's
+    embedding is the encoder applied to the partner's features), so an epoch uses each node
+    and each positive pair once; the all-pairs denominator runs over the anchors (an unbiased
+    sample of the ``N`` terms); the KL target uses the whole graph's cluster frequencies
+    :math:`f_k` accumulated over the previous epoch. Memory beyond ``X`` and ``W`` is
+    ``O(B · (1 + \bar d_W) · h + B^2)`` instead of ``O(N · h + block · N)``.
 
     Args:
         n_clusters: ``K``.
@@ -93,6 +104,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         pretrain_batch_size: Pretraining batch size.
         kmeans_n_init: Restarts of the k-means that initialises the centres.
         block_size: Row block of the all-pairs denominator (memory ``O(block_size · N)``).
+        batch_size: Anchors per mini-batch (``None``: full batch).
         random_state: Seed for pretraining, k-means and training.
         device: ``"cpu"``, ``"cuda"``, or ``"auto"``.
         cache: Cache pretrained autoencoders (``True``, ``False`` or a folder).
@@ -128,6 +140,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         pretrain_batch_size: int = 256,
         kmeans_n_init: int = 20,
         block_size: int = 256,
+        batch_size: Optional[int] = None,
         random_state: int = 0,
         device: Union[str, torch.device] = "cpu",
         cache: Union[bool, str] = True,
@@ -147,6 +160,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         self.pretrain_batch_size = pretrain_batch_size
         self.kmeans_n_init = kmeans_n_init
         self.block_size = block_size
+        self.batch_size = batch_size
         self.random_state = random_state
         self.device = device
         self.cache = cache
@@ -174,6 +188,9 @@ class SCGC(ClusterMixin, BaseEstimator):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise GraphclInputError(f"{name} must be a non-negative integer, got {v!r}")
+        b = self.batch_size
+        if b is not None and (isinstance(b, bool) or not isinstance(b, int) or b < 2):
+            raise GraphclInputError(f"batch_size must be None or an integer >= 2, got {b!r}")
 
     def _build_network(self, x: Tensor, device: torch.device) -> Tuple[MLPEncoder, Optional[torch.nn.Module]]:
         ae = pretrain_autoencoder(
@@ -225,8 +242,7 @@ class SCGC(ClusterMixin, BaseEstimator):
 
         t0 = time.perf_counter()
         assign = StudentTAssignment(self.n_clusters, self.embedding_dim).to(device)
-        with torch.no_grad():
-            z0 = encoder(x)
+        z0 = encode_in_chunks(encoder, x, self._chunk(n))
         assign.set_centers(kmeans_centers(z0, self.n_clusters, self.random_state, self.kmeans_n_init))
         params = list(encoder.parameters()) + list(assign.parameters())
         if decoder is not None:
@@ -235,9 +251,15 @@ class SCGC(ClusterMixin, BaseEstimator):
         contrast = self._contrastive_loss()
         history: List[Dict[str, float]] = []
         epoch_seconds: List[float] = []
+        if self.batch_size is None:
+            def run_epoch() -> Dict[str, float]:
+                return self._step(x, w_index, w_value, encoder, decoder, assign, contrast, optimizer)
+        else:
+            run_epoch = self._minibatch_epochs(x, w_index, w_value, z0, encoder, decoder, assign, contrast, optimizer)
+        del z0
         for epoch in range(self.epochs):
             te = time.perf_counter()
-            terms = self._step(x, w_index, w_value, encoder, decoder, assign, contrast, optimizer)
+            terms = run_epoch()
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             epoch_seconds.append(time.perf_counter() - te)
@@ -249,7 +271,7 @@ class SCGC(ClusterMixin, BaseEstimator):
 
         encoder.eval()
         with torch.no_grad():
-            z = encoder(x)
+            z = encode_in_chunks(encoder, x, self._chunk(n))
             q = assign(z)
         self.encoder_ = encoder
         self.decoder_ = decoder
@@ -270,6 +292,59 @@ class SCGC(ClusterMixin, BaseEstimator):
         self.timings_ = timings
         self.n_features_in_ = x.size(1)
         self.device_ = device
+
+    def _chunk(self, num_nodes: int) -> int:
+        """Rows per no-grad encoder pass: everything at once in full-batch mode."""
+        return num_nodes if self.batch_size is None else max(self.batch_size, 4096)
+
+    def _minibatch_epochs(self, x, w_index, w_value, z0, encoder, decoder, assign, contrast, optimizer):
+        """Return a function that runs one mini-batch epoch and returns its mean loss terms."""
+        n, device = x.size(0), x.device
+        pairs = PositivePairBatches(w_index, w_value, n)
+        gen = torch.Generator().manual_seed(int(self.random_state))
+        with torch.no_grad():
+            stats = self._batch_statistics(z0, assign(z0))  # the whole graph's, at the initial state
+
+        def run_epoch() -> Dict[str, float]:
+            nonlocal stats
+            totals: Dict[str, float] = {}
+            new_stats = None
+            for anchors in anchor_batches(n, self.batch_size, gen, device):
+                nodes, anchor_pos, local_ei, weight = pairs.gather(anchors)
+                z = encoder(x[nodes])
+                za = z[anchor_pos]
+                q = assign(za)
+                p = target_distribution(q.detach(), freq=stats["freq"])
+                kl = kl_clustering_loss(p, q)
+                nc = self._batch_contrast_term(contrast, z, anchor_pos, local_ei, weight, q, stats, n)
+                loss = self.beta * kl + self.alpha * nc
+                terms = {"kl": kl, "contrast": nc}
+                if decoder is not None:
+                    rec = F.mse_loss(decoder(za), x[anchors])
+                    loss = loss + rec
+                    terms["reconstruction"] = rec
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                terms["loss"] = loss
+                share = anchors.numel() / n
+                for key, v in terms.items():
+                    totals[key] = totals.get(key, 0.0) + share * float(v.detach())
+                with torch.no_grad():
+                    part = self._batch_statistics(za.detach(), q.detach())
+                new_stats = part if new_stats is None else {k: new_stats[k] + part[k] for k in part}
+            stats = new_stats  # the whole graph's, accumulated over this epoch
+            return totals
+
+        return run_epoch
+
+    def _batch_statistics(self, z: Tensor, q: Tensor) -> Dict[str, Tensor]:
+        """Sums over nodes that mini-batch training carries from one epoch to the next
+        (``O(K)``): the cluster frequencies of the KL target."""
+        return {"freq": q.sum(dim=0)}
+
+    def _batch_contrast_term(self, contrast, z, anchor_pos, edge_index, edge_weight, q, stats, num_nodes) -> Tensor:
+        return contrast(z, edge_index, edge_weight, anchors=anchor_pos)
 
     def _contrastive_loss(self) -> torch.nn.Module:
         return NeighborContrastLoss(self.temperature, self.block_size)
