@@ -24,15 +24,16 @@ sys.path.insert(0, str(HERE.parent))
 from graphcl.experiment import METRICS, PROVENANCE_KEYS  # noqa: E402
 
 HOMOGENEOUS = ["usps", "acm", "dblp", "cite", "cora", "photo"]
-METHOD_ORDER = ["kmeans", "kmeans_smoothed", "scgc", "scgc_star", "pamc"]
+METHOD_ORDER = ["kmeans", "kmeans_smoothed", "scgc", "scgc_star", "pamc", "pamc_soft"]
 METHOD_LABEL = {
     "kmeans": "k-means (raw X)",
     "kmeans_smoothed": "k-means (Â²X)",
     "scgc": "SCGC",
     "scgc_star": "SCGC*",
     "pamc": "PamC",
+    "pamc_soft": "PamC (soft meta-nodes)",
 }
-EXPECTED_SEEDS = {("scgc_star", "usps"): 10, ("pamc", "usps"): 10}
+EXPECTED_SEEDS = {("scgc_star", "usps"): 10, ("pamc", "usps"): 10, ("pamc_soft", "usps"): 10}
 
 
 def load_results(folder: Path) -> dict:

@@ -15,11 +15,15 @@ p = Path("experiments/results") / m / f"{d}.json"
 sys.exit(0 if p.exists() and any(r["seed"] == s for r in json.loads(p.read_text())["runs"]) else 1)
 PYEOF
 }
-run() {  # run METHOD DATASET SEEDS...
+run() {  # run METHOD DATASET SEEDS...  (scgc.py methods; pamc and pamc_soft go to pamc.py)
   local m=$1 d=$2; shift 2
   for s in "$@"; do
     if have_seed "$m" "$d" "$s"; then continue; fi
-    "$PY" experiments/scgc.py --method "$m" --dataset "$d" --seeds "$s" || echo "FAILED $m $d seed $s"
+    case "$m" in
+      pamc) "$PY" experiments/pamc.py --dataset "$d" --seeds "$s" ;;
+      pamc_soft) "$PY" experiments/pamc.py --dataset "$d" --seeds "$s" --meta-nodes soft ;;
+      *) "$PY" experiments/scgc.py --method "$m" --dataset "$d" --seeds "$s" ;;
+    esac || echo "FAILED $m $d seed $s"
   done
 }
 for d in usps acm dblp cite cora photo; do
@@ -28,5 +32,9 @@ for d in usps acm dblp cite cora photo; do
 done
 run scgc_star usps 0 1 2 3 4 5 6 7 8 9
 for d in cora dblp acm cite photo; do run scgc_star "$d" 0 1 2 3 4; done
+run pamc usps 0 1 2 3 4 5 6 7 8 9
 for d in cora dblp acm cite photo usps; do run scgc "$d" 0 1 2 3 4; done
+for d in cora dblp acm cite photo; do run pamc "$d" 0 1 2 3 4; done
+run pamc_soft usps 0 1 2 3 4 5 6 7 8 9
+for d in cora dblp acm cite photo; do run pamc_soft "$d" 0 1 2 3 4; done
 "$PY" experiments/make_tables.py

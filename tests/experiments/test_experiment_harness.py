@@ -1,6 +1,7 @@
 """The reproduction harness: configs, the JSON contract, table generation, the CLI end to end."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -95,3 +96,31 @@ def test_scgc_script_reports_bad_dataset_without_traceback(tmp_path):
 def test_summarize_uses_keys_every_run_has():
     mean, _ = summarize([{**run(0, 0.5), "extra": 1.0}, run(1, 0.7)])
     assert "extra" not in mean and mean["acc"] == pytest.approx(0.6)
+
+
+def test_pamc_script_trains_and_writes_soft_variant_to_its_own_folder(tmp_path):
+    env = {**os.environ, "GRAPHCL_CACHE": str(tmp_path / "cache")}
+    cfg = tmp_path / "pamc.yaml"
+    # the shipped config with a small network, so the test is quick
+    text = (ROOT / "experiments" / "configs" / "pamc.yaml").read_text()
+    cfg.write_text(text.replace("hidden_channels: [500, 500, 2000]", "hidden_channels: [32]")
+                   .replace("pretrain_epochs: 30", "pretrain_epochs: 2"))
+    out = tmp_path / "soft.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / "pamc.py"), "--dataset", "cora", "--seeds", "0",
+         "--meta-nodes", "soft", "--epochs", "3", "--config", str(cfg), "--out", str(out)],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(out.read_text())
+    assert res["method"] == "pamc_soft" and res["config"]["meta_nodes"] == "soft" and res["config"]["epochs"] == 3
+    assert res["config"]["alpha"] == 2.0 and res["config"]["order"] == 1  # cora has no reference block: default
+    assert 0.0 <= res["runs"][0]["acc"] <= 1.0 and res["runs"][0]["final_loss"] == res["runs"][0]["final_loss"]
+
+
+def test_pamc_config_holds_the_reference_values():
+    cfg = load_config(ROOT / "experiments" / "configs" / "pamc.yaml", "pamc", "usps")
+    assert (cfg["alpha"], cfg["beta"], cfg["order"], cfg["temperature"], cfg["lr"]) == (2.0, 2.0, 4, 2.0, 1e-3)
+    cfg = load_config(ROOT / "experiments" / "configs" / "pamc.yaml", "pamc", "dblp")
+    assert (cfg["alpha"], cfg["beta"], cfg["order"], cfg["temperature"]) == (2.0, 2.0, 1, 1.0)
+    assert cfg["meta_nodes"] == "hard"
