@@ -14,7 +14,7 @@ $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==$(TORCH_VERSION)
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,ogb,plot]'
 	@if $(PY) -c 'import torch_scatter' 2>/dev/null; then echo "torch-scatter already installed"; \
 	elif $(PY) -m pip install --quiet --no-build-isolation torch-scatter; then echo "torch-scatter installed"; \
 	elif [ "$$CI" = "true" ]; then echo "error: torch-scatter failed to build (required under CI=true)"; exit 1; \
