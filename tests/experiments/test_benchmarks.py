@@ -1,0 +1,41 @@
+"""The benchmark scripts run end to end on tiny sizes and write their JSON and markdown."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(args, tmp_path):
+    env = {**os.environ, "GRAPHCL_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def test_bench_scaling_small(tmp_path):
+    out, md, png = tmp_path / "s.json", tmp_path / "s.md", tmp_path / "s.png"
+    args = [str(ROOT / "experiments" / "bench_scaling.py"), "--sizes", "1500", "--runs", "kmeans", "pamc_full",
+            "pamc_mb256", "--epochs", "2", "--out", str(out), "--markdown", str(md), "--png", str(png)]
+    run(args, tmp_path)
+    res = json.loads(out.read_text())
+    assert res["complete"] and {r["run"] for r in res["runs"]} == {"kmeans", "pamc_full", "pamc_mb256"}
+    assert all(0 <= r["acc"] <= 1 and r["peak_memory_mb"] > 0 for r in res["runs"])
+    assert res["graphs"]["1500"]["generated"] and "pamc_mb256" in md.read_text()
+    # a second invocation keeps the finished runs and reuses the saved graph
+    proc = run(args, tmp_path)
+    assert "N=1500" not in proc.stdout
+    assert len(json.loads(out.read_text())["runs"]) == 3
+
+
+def test_bench_scgc_small(tmp_path):
+    out, md = tmp_path / "b.json", tmp_path / "b.md"
+    run([str(ROOT / "experiments" / "bench_scgc.py"), "--sizes", "400", "--epochs", "2", "--memory-run-epochs", "1",
+         "--out", str(out), "--markdown", str(md)], tmp_path)
+    res = json.loads(out.read_text())
+    assert res["complete"] and len(res["runs"]) == 4  # dense and ours, under both allocators
+    assert set(res["comparisons"]) == {"400 (reuse)", "400 (default)"}
+    assert res["calibration"]["gemm_gflops"] > 0 and "Calibration" in md.read_text()
