@@ -26,9 +26,11 @@ the figures with nothing else running on the machine.
 **Allocator.** glibc hands every freed block above its mmap threshold back to the kernel, so
 each new ``N × N`` temporary of the dense baseline is page-faulted in and zeroed again (measured
 here: ``exp`` of a 9 298² matrix takes 0.15 s into a fresh tensor, 0.07 s into a reused one).
-``--allocator reuse`` (the default) sets ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_`` in
-both workers' environment so freed memory is reused; ``--allocator default`` leaves glibc as is.
-The JSON records which was used.
+``--allocator reuse`` sets ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_`` in the
+workers' environment so freed memory is reused — faster, but the process keeps its peak heap
+resident, so peak RSS grows (measured: dense USPS 2.17 s/epoch and 9.6 GB with reuse, 6.3 s and
+3.8 GB without). ``--allocator both`` (the default) runs each implementation both ways; ratios
+compare the two under the same allocator; the JSON records each run's allocator.
 
 **Calibration.** A ``calibrate`` worker measures this machine's float32 GEMM rate and streaming
 bandwidth, and from them the least time the dense preparation (``order − 1`` dense ``N × N``
@@ -195,15 +197,41 @@ def worker(impl: str, size: str, epochs: int, seed: int) -> dict:
     return res
 
 
+def plan(args) -> list:
+    """``(impl, size, allocator, epochs)`` of every run. Under ``--allocator both`` each
+    implementation runs with glibc's default allocator and with heap reuse at the sizes where
+    the retained heap fits this machine (not at >= 20 000 nodes, where the dense baseline's
+    heap would exceed 24 GB); the dense default-allocator run at USPS is a short memory and
+    per-epoch run (``--memory-run-epochs``), the 200-epoch dense timing uses heap reuse."""
+    out = []
+    for size in args.sizes:
+        large = size != "usps" and int(size) >= 20000
+        for impl in args.impls:
+            allocs = ["reuse", "default"] if args.allocator == "both" else [args.allocator]
+            if large:
+                allocs = ["default"]
+            for alloc in allocs:
+                epochs = args.epochs
+                if impl == "dense" and large:
+                    epochs = min(epochs, args.large_dense_epochs)
+                elif impl == "dense" and alloc == "default" and args.allocator == "both":
+                    epochs = min(epochs, args.memory_run_epochs)
+                out.append((impl, size, alloc, epochs))
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", nargs="+", default=["usps", "2000", "20000"])
     p.add_argument("--impls", nargs="+", default=["dense", "ours"], choices=["dense", "ours"])
     p.add_argument("--epochs", type=int, default=200)
     p.add_argument("--large-dense-epochs", type=int, default=3, help="epochs of the dense run at >= 20 000 nodes")
+    p.add_argument("--memory-run-epochs", type=int, default=10,
+                   help="epochs of the dense default-allocator run under --allocator both")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--allocator", choices=["reuse", "default"], default="reuse",
-                   help="glibc settings of both workers (see the module docstring)")
+    p.add_argument("--allocator", choices=["both", "reuse", "default"], default="both",
+                   help="glibc settings of the workers (see the module docstring)")
+    p.add_argument("--force", action="store_true", help="rerun runs already in --out")
     p.add_argument("--out", default=str(HERE / "results" / "bench" / "bench_scgc.json"))
     p.add_argument("--markdown", default=str(HERE.parent / "docs" / "bench_scgc.md"),
                    help="also write the tables here (generated from the same JSON)")
@@ -215,66 +243,71 @@ def main(argv=None) -> int:
 
     from graphcl.experiment import now_iso
 
-    started = now_iso()
-    load_at_start = os.getloadavg()
-    env = {**os.environ, **(REUSE_ENV if args.allocator == "reuse" else {})}
-    calib = json.loads(subprocess.run([sys.executable, __file__, "--worker", "calibrate", "-"], env=env,
+    out_path = Path(args.out)
+    previous = json.loads(out_path.read_text()) if out_path.is_file() and not args.force else {}
+    runs = [{"allocator": previous.get("allocator", "default"), **r} for r in previous.get("runs", []) if "error" not in r]
+    started = previous.get("started_at") or now_iso()
+    load_at_start = previous.get("load_average_at_start") or os.getloadavg()
+    envs = {"reuse": {**os.environ, **REUSE_ENV}, "default": dict(os.environ)}
+    calib = json.loads(subprocess.run([sys.executable, __file__, "--worker", "calibrate", "-"], env=envs["default"],
                                       capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
     args.calibration = calib
     print(f"calibration: GEMM {calib['gemm_gflops']:.0f} GFLOP/s, stream {calib['stream_gb_per_s']:.1f} GB/s, "
           f"dense USPS preparation >= {calib['usps_dense_prepare_seconds_at_measured_gemm_rate']:.1f} s here", flush=True)
-    runs = []
-    for size in args.sizes:
-        for impl in args.impls:
-            epochs = args.epochs
-            if impl == "dense" and size != "usps" and int(size) >= 20000:
-                epochs = min(epochs, args.large_dense_epochs)
-            cmd = [sys.executable, __file__, "--worker", impl, size, "--epochs", str(epochs), "--seed", str(args.seed)]
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-            if proc.returncode != 0:
-                sys.stderr.write(proc.stderr[-3000:])
-                runs.append({"impl": impl, "size": size, "error": f"exit {proc.returncode}"})
-                print(f"{impl:5s} {size:>6s}: FAILED (exit {proc.returncode})", flush=True)
-                continue
-            res = json.loads(proc.stdout.strip().splitlines()[-1])
-            runs.append(res)
-            summarize_and_write(args, runs, started, load_at_start, final=False)  # keep what has landed
-            print(f"{impl:5s} {size:>6s}: N={res['num_nodes']} prepare {res['prepare_seconds']:.2f}s  "
-                  f"epoch {res['epoch_seconds_mean']:.3f}s  train({epochs} ep) {res['train_seconds']:.1f}s  "
-                  f"peak RSS {res['peak_memory_mb']:.0f} MB", flush=True)
-    out = summarize_and_write(args, runs, started, load_at_start, final=True)
+    for impl, size, alloc, epochs in plan(args):
+        if any((r["impl"], r["size"], r["allocator"], r["epochs"]) == (impl, size, alloc, epochs) for r in runs):
+            continue  # already measured (rerun with --force)
+        cmd = [sys.executable, __file__, "--worker", impl, size, "--epochs", str(epochs), "--seed", str(args.seed)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=envs[alloc])
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stderr[-3000:])
+            print(f"{impl:5s} {size:>6s} ({alloc}): FAILED (exit {proc.returncode})", flush=True)
+            continue
+        res = {**json.loads(proc.stdout.strip().splitlines()[-1]), "allocator": alloc,
+               "load_average_at_end": os.getloadavg()}
+        runs.append(res)
+        summarize_and_write(args, runs, started, load_at_start, final=False)  # keep what has landed
+        print(f"{impl:5s} {size:>6s} ({alloc}): N={res['num_nodes']} prepare {res['prepare_seconds']:.2f}s  "
+              f"epoch {res['epoch_seconds_mean']:.3f}s  train({epochs} ep) {res['train_seconds']:.1f}s  "
+              f"peak RSS {res['peak_memory_mb']:.0f} MB", flush=True)
+    summarize_and_write(args, runs, started, load_at_start, final=True)
     print(f"written to {args.out} and {args.markdown}")
     return 0
 
 
 def summarize_and_write(args, runs, started, load_at_start, final: bool) -> dict:
+    """Ratios per size and allocator (both implementations under the same glibc settings)."""
     from graphcl.experiment import environment, git_commit
 
     comparisons = {}
     for size in args.sizes:
-        d = next((r for r in runs if r.get("impl") == "dense" and r["size"] == size and "error" not in r), None)
-        o = next((r for r in runs if r.get("impl") == "ours" and r["size"] == size and "error" not in r), None)
-        if d and o:
-            comparisons[size] = {
+        for alloc in ("reuse", "default"):
+            d = next((r for r in runs if (r["impl"], r["size"], r["allocator"]) == ("dense", size, alloc)), None)
+            o = next((r for r in runs if (r["impl"], r["size"], r["allocator"]) == ("ours", size, alloc)), None)
+            if not (d and o):
+                continue
+            c = comparisons[f"{size} ({alloc})"] = {
+                "size": size, "allocator": alloc,
                 "epoch_speedup": d["epoch_seconds_mean"] / o["epoch_seconds_mean"],
                 "train_speedup_measured": d["train_seconds"] / o["train_seconds"] if d["epochs"] == o["epochs"] else None,
                 "prepare_speedup": d["prepare_seconds"] / max(o["prepare_seconds"], 1e-9),
                 "peak_memory_ratio": d["peak_memory_mb"] / o["peak_memory_mb"],
             }
-            c = comparisons[size]
             if final:
-                print(f"{size}: epoch {c['epoch_speedup']:.2f}x faster, prepare {c['prepare_speedup']:.1f}x, "
+                print(f"{size} ({alloc}): epoch {c['epoch_speedup']:.2f}x faster, prepare {c['prepare_speedup']:.1f}x, "
                       f"peak memory {c['peak_memory_ratio']:.2f}x lower", flush=True)
     out = {"benchmark": "bench_scgc", "complete": final, "command": " ".join([Path(sys.executable).name, *sys.argv]),
            "git_commit": git_commit(), "started_at": started, "hyperparameters": HYPER, "epochs": args.epochs,
-           "allocator": args.allocator,
-           "allocator_env": REUSE_ENV if args.allocator == "reuse" else {},
-           "calibration": getattr(args, "calibration", None), "runs": runs, "comparisons": comparisons, "environment": environment("cpu"),
+           "allocator": args.allocator, "allocator_reuse_env": REUSE_ENV,
+           "calibration": getattr(args, "calibration", None), "runs": runs, "comparisons": comparisons,
+           "environment": environment("cpu"),
            "load_average_at_start": load_at_start, "load_average_at_end": os.getloadavg(),
            "reference_measured_here": {"usps": {"epoch_seconds": 2.51, "peak_memory_mb": 3.95 * 1024,
                                                 "prepare_seconds": 16.0, "source": "issue #2 (reference code on this machine)"}}}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
+    tmp = Path(args.out).with_name(Path(args.out).name + ".tmp")
+    tmp.write_text(json.dumps(out, indent=1) + "\n")
+    os.replace(tmp, args.out)
     Path(args.markdown).write_text(to_markdown(out))
     return out
 
@@ -297,18 +330,20 @@ def to_markdown(res: dict) -> str:
         lines += ["**Incomplete run**: the benchmark was stopped before every size finished; the "
                   "missing sizes were not measured.", ""]
     lines += [
-        "| graph | N | impl | prepare (s) | epoch (s) | epochs run | train (s) | peak RSS (MB) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| graph | N | impl | allocator | prepare (s) | epoch (s) | epochs run | train (s) | peak RSS (MB) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in res["runs"]:
         if "error" in r:
-            lines.append(f"| {r['size']} | – | {r['impl']} | failed: {r['error']} | | | | |")
+            lines.append(f"| {r['size']} | – | {r['impl']} | | failed: {r['error']} | | | | |")
             continue
-        lines.append(f"| {r['size']} | {r['num_nodes']} | {r['impl']} | {r['prepare_seconds']:.2f} | "
+        lines.append(f"| {r['size']} | {r['num_nodes']} | {r['impl']} | {r.get('allocator', '')} | {r['prepare_seconds']:.2f} | "
                      f"{r['epoch_seconds_mean']:.3f} | {r['epochs']} | {r['train_seconds']:.1f} | {r['peak_memory_mb']:.0f} |")
-    lines += ["", "| graph | epoch speed-up | prepare speed-up | peak-memory ratio (dense / ours) |", "|---|---|---|---|"]
-    for size, c in res["comparisons"].items():
-        lines.append(f"| {size} | {c['epoch_speedup']:.2f}× | {c['prepare_speedup']:.1f}× | {c['peak_memory_ratio']:.2f}× |")
+    lines += ["", "| graph (allocator) | epoch speed-up | train speed-up (equal epochs) | prepare speed-up | peak-memory ratio (dense / ours) |",
+              "|---|---|---|---|---|"]
+    for key, c in res["comparisons"].items():
+        train = "–" if c.get("train_speedup_measured") is None else f"{c['train_speedup_measured']:.2f}×"
+        lines.append(f"| {key} | {c['epoch_speedup']:.2f}× | {train} | {c['prepare_speedup']:.1f}× | {c['peak_memory_ratio']:.2f}× |")
     ref = res.get("reference_measured_here", {}).get("usps")
     if ref:
         lines += ["", f"Reference code measured on this machine (USPS, {ref['source']}): {ref['epoch_seconds']} s per epoch, "
@@ -319,8 +354,9 @@ def to_markdown(res: dict) -> str:
                   f"{cal['stream_gb_per_s']:.1f} GB/s. The dense preparation is {cal['usps_dense_prepare_matmuls']} dense "
                   f"9298² matmuls, so it needs at least {cal['usps_dense_prepare_seconds_at_measured_gemm_rate']:.0f} s "
                   f"here; the reference's 16 s would need {cal['reference_prepare_implied_gflops']:.0f} GFLOP/s."]
-    lines += ["", f"Allocator: `{res.get('allocator', 'default')}` (glibc environment "
-              f"`{' '.join(f'{k}={v}' for k, v in res.get('allocator_env', {}).items()) or 'unchanged'}`)."]
+    lines += ["", "Allocator `reuse` sets " + " ".join(f"`{k}={v}`" for k, v in res.get("allocator_reuse_env", {}).items())
+              + " (glibc keeps freed blocks instead of unmapping them); `default` leaves glibc as is. Each ratio "
+              "compares the two implementations under the same allocator."]
     return "\n".join(lines) + "\n"
 
 
