@@ -263,8 +263,10 @@ def main(argv=None) -> int:
             sys.stderr.write(proc.stderr[-3000:])
             print(f"{impl:5s} {size:>6s} ({alloc}): FAILED (exit {proc.returncode})", flush=True)
             continue
+        # the machine's GEMM rate drifts between invocations (100-186 GFLOP/s seen in one
+        # session), so each run keeps the calibration it was taken under
         res = {**json.loads(proc.stdout.strip().splitlines()[-1]), "allocator": alloc,
-               "load_average_at_end": os.getloadavg()}
+               "load_average_at_end": os.getloadavg(), "calibration_gemm_gflops": calib["gemm_gflops"]}
         runs.append(res)
         summarize_and_write(args, runs, started, load_at_start, final=False)  # keep what has landed
         print(f"{impl:5s} {size:>6s} ({alloc}): N={res['num_nodes']} prepare {res['prepare_seconds']:.2f}s  "

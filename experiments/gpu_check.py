@@ -75,7 +75,7 @@ def epoch_times(device, n: int, epochs: int, batch_size: int) -> dict:
     from graphcl.models import PamC
 
     t0 = time.perf_counter()
-    data = planted_partition_graph(n, 10, 10.0, 0.8, 128, 4.0, seed=0)
+    data = planted_partition_graph(n, 10, 10.0, 0.8, 128, 10.0, seed=0)  # bench_scaling.py graph
     res = {"num_nodes": n, "num_edges": int(data.edge_index.size(1)), "generate_seconds": time.perf_counter() - t0}
     common = dict(hidden_channels=(256, 256), embedding_dim=16, pretrain_epochs=0, cache=False, epochs=epochs,
                   order=1, alpha=2.0, beta=2.0, temperature=2.0, lr=1e-3, device=device, kmeans_n_init=1)

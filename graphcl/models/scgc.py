@@ -317,19 +317,10 @@ class SCGC(ClusterMixin, BaseEstimator):
                 p = target_distribution(q.detach(), freq=stats["freq"])
                 kl = kl_clustering_loss(p, q)
                 nc = self._batch_contrast_term(contrast, z, anchor_pos, local_ei, weight, q, stats, n)
-                loss = self.beta * kl + self.alpha * nc
-                terms = {"kl": kl, "contrast": nc}
-                if decoder is not None:
-                    rec = F.mse_loss(decoder(za), x[anchors])
-                    loss = loss + rec
-                    terms["reconstruction"] = rec
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                terms["loss"] = loss
+                terms = self._optimise(kl, nc, za, x[anchors], decoder, optimizer)
                 share = anchors.numel() / n
                 for key, v in terms.items():
-                    totals[key] = totals.get(key, 0.0) + share * float(v.detach())
+                    totals[key] = totals.get(key, 0.0) + share * v
                 with torch.no_grad():
                     part = self._batch_statistics(za.detach(), q.detach())
                 new_stats = part if new_stats is None else {k: new_stats[k] + part[k] for k in part}
@@ -358,6 +349,11 @@ class SCGC(ClusterMixin, BaseEstimator):
         p = target_distribution(q.detach())
         kl = kl_clustering_loss(p, q)
         nc = self._contrast_term(contrast, z, w_index, w_value, q)
+        return self._optimise(kl, nc, z, x, decoder, optimizer)
+
+    def _optimise(self, kl: Tensor, nc: Tensor, z: Tensor, x: Tensor, decoder, optimizer) -> Dict[str, float]:
+        """``β·KL + α·contrast`` (+ reconstruction of ``x`` from ``z`` for SCGC); one optimiser
+        step; returns the loss terms as floats."""
         loss = self.beta * kl + self.alpha * nc
         terms = {"kl": kl, "contrast": nc}
         if decoder is not None:
