@@ -34,8 +34,10 @@ def check_features(x: Tensor, name: str = "x") -> Tensor:
         raise GraphclInputError(f"{name} has no feature columns (shape {tuple(x.shape)})")
     if not torch.is_floating_point(x):
         x = x.float()
-    if not bool(torch.isfinite(x).all()):
-        bad = (~torch.isfinite(x)).any(dim=1).nonzero().view(-1)
+    # Row chunks bound the temporary mask (x may be a memory-mapped matrix larger than memory).
+    chunk = max(1, (1 << 24) // x.size(1))
+    if not all(bool(torch.isfinite(part).all()) for part in x.split(chunk)):
+        bad = torch.cat([(~torch.isfinite(part)).any(dim=1) for part in x.split(chunk)]).nonzero().view(-1)
         raise GraphclInputError(
             f"{name} contains NaN or Inf values in {bad.numel()} row(s), first at row {int(bad[0])}"
         )
