@@ -83,7 +83,12 @@ class PamCLoss(nn.Module):
     positive term runs over the anchors' rows of :math:`W` (every pair of an anchor, so a pass
     over a partition of the nodes uses each pair once); the meta-nodes are the anchors'
     cluster sums plus ``base = (c [K, d], mass [K])``, a detached estimate of the rest of the
-    graph's sums (``None``: the batch's sums alone).
+    graph's sums (``None``: the batch's sums alone), and ``batch_weight`` multiplies the gradient
+    that flows through the batch's own sums (not the value). A mini-batch loss averages its
+    other terms over ``B`` anchors instead of ``N`` nodes, which scales their per-node gradient
+    by ``N/B``; passing ``batch_weight = N/B`` gives the meta-node term the same scaling, so the
+    balance between the terms is that of full-batch training (with ``batch_weight = 1`` a small
+    batch's negatives are ``B/N`` times too weak and the positives collapse the clusters).
 
     Shapes:
         - **z**: ``[N, d]``; **edge_index**: ``[2, nnz]``; **edge_weight**: ``[nnz]`` or ``None``;
@@ -120,10 +125,14 @@ class PamCLoss(nn.Module):
             return float(self.min_mass)
         return 0.0 if self.meta_nodes == "hard" else 1e-6 * float(mass.detach().sum()) / mass.numel()
 
-    def negative_term(self, z: Tensor, q: Tensor, base: Optional[Tuple[Tensor, Tensor]] = None) -> Tensor:
+    def negative_term(
+        self, z: Tensor, q: Tensor, base: Optional[Tuple[Tensor, Tensor]] = None, batch_weight: float = 1.0
+    ) -> Tensor:
         """``mean_{k in K'} log sum_{l in K'} exp(cos(c_k, c_l) / T)`` with ``cos(c_k, c_k) := 0``."""
         c, mass = meta_nodes(z, q, self.meta_nodes)
         if base is not None:
+            if batch_weight != 1.0:  # same value, gradient through the batch's sums times batch_weight
+                c = c.detach() + batch_weight * (c - c.detach())
             c, mass = c + base[0].detach(), mass + base[1].detach()
         keep = mass > self.empty_mass(mass)
         if not bool(keep.any()):
@@ -141,6 +150,7 @@ class PamCLoss(nn.Module):
         q: Tensor,
         anchors: Optional[Tensor] = None,
         base: Optional[Tuple[Tensor, Tensor]] = None,
+        batch_weight: float = 1.0,
     ) -> Tensor:
         edge_index, edge_weight = check_pair_inputs(z, edge_index, edge_weight)
         z_neg = z
@@ -151,7 +161,7 @@ class PamCLoss(nn.Module):
             raise GraphclInputError(f"q must have shape [{z_neg.size(0)}, K] (one row per {'anchor' if anchors is not None else 'node'}), got {tuple(q.shape)}")
         if base is not None and (base[0].shape != (q.size(1), z.size(1)) or base[1].shape != (q.size(1),)):
             raise GraphclInputError(f"base must be (c [K={q.size(1)}, d={z.size(1)}], mass [K])")
-        return self.positive_term(z, edge_index, edge_weight, anchors) + self.negative_term(z_neg, q, base)
+        return self.positive_term(z, edge_index, edge_weight, anchors) + self.negative_term(z_neg, q, base, batch_weight)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}(temperature={self.temperature}, meta_nodes={self.meta_nodes!r})"

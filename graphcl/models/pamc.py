@@ -31,7 +31,8 @@ class PamC(SCGCStar):
     In mini-batch training (``batch_size``) the meta-nodes need the whole graph's cluster
     sums. ``meta_node_scope="global"`` (default) uses the batch's own sums (with gradient)
     plus the rest of the graph's, estimated from the sums accumulated over the previous epoch
-    (detached, scaled by ``(N − B)/N``): ``O(K d)`` memory, and the meta-nodes stay close to
+    (detached, scaled by ``(N − B)/N``), with the gradient through the batch's sums scaled by
+    ``N/B`` like the batch-averaged terms: ``O(K d)`` memory, and the meta-nodes stay close to
     the full-batch ones. ``"batch"`` uses the batch's sums alone (noisier for small batches,
     no state).
 
@@ -65,11 +66,13 @@ class PamC(SCGCStar):
         return stats
 
     def _batch_contrast_term(self, contrast, z, anchor_pos, edge_index, edge_weight, q, stats, num_nodes) -> Tensor:
-        base = None
-        if self.meta_node_scope == "global":
-            rest = (num_nodes - anchor_pos.numel()) / num_nodes
-            base = (stats["meta_c"] * rest, stats["meta_mass"] * rest)
-        return contrast(z, edge_index, edge_weight, q, anchors=anchor_pos, base=base)
+        if self.meta_node_scope == "batch":
+            return contrast(z, edge_index, edge_weight, q, anchors=anchor_pos)
+        b = anchor_pos.numel()
+        rest = (num_nodes - b) / num_nodes
+        base = (stats["meta_c"] * rest, stats["meta_mass"] * rest)
+        # batch_weight N/B: the other terms average over B anchors (see PamCLoss)
+        return contrast(z, edge_index, edge_weight, q, anchors=anchor_pos, base=base, batch_weight=num_nodes / b)
 
     def _contrastive_loss(self) -> torch.nn.Module:
         return PamCLoss(self.temperature, meta_nodes=self.meta_nodes)

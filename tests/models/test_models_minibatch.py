@@ -195,3 +195,21 @@ def test_bad_batch_size(bad):
 def test_bad_meta_node_scope():
     with pytest.raises(GraphclInputError, match="meta_node_scope"):
         PamC(4, meta_node_scope="world", epochs=1, **TINY).fit(planted(50))
+
+
+@pytest.mark.parametrize("mode", ["hard", "soft"])
+def test_batch_weight_scales_the_meta_node_gradient_not_the_value(mode):
+    n, k = 40, 4
+    ei, w = random_pairs(n, seed=5)
+    g = torch.Generator().manual_seed(1)
+    z = torch.randn(n, 5, dtype=torch.float64, generator=g).requires_grad_()
+    anchors = torch.tensor([2, 3, 11, 19, 27])
+    q = torch.softmax(torch.randn(len(anchors), k, dtype=torch.float64, generator=g), 1)
+    base = (torch.randn(k, 5, dtype=torch.float64, generator=g), torch.full((k,), 5.0, dtype=torch.float64))
+    loss = PamCLoss(0.5, meta_nodes=mode)
+    v1 = loss.negative_term(z[anchors], q, base, batch_weight=1.0)
+    v8 = loss.negative_term(z[anchors], q, base, batch_weight=8.0)
+    assert torch.allclose(v1, v8, atol=1e-12)
+    g1, = torch.autograd.grad(v1, z)
+    g8, = torch.autograd.grad(v8, z)
+    assert torch.allclose(8.0 * g1, g8, atol=1e-10) and g1.abs().sum() > 0
