@@ -54,12 +54,12 @@ def agreement(device) -> dict:
     for name, (loss, takes_q) in losses.items():
         vals, grads = [], []
         for dev, dtype in ((torch.device("cpu"), torch.float64), (device, torch.float32)):
-            zz = z.to(dev, dtype).requires_grad_()
-            qq = q.to(dev, dtype).requires_grad_()
+            zz = z.to(dev, dtype).detach().clone().requires_grad_()
+            qq = q.to(dev, dtype).detach().clone().requires_grad_()
             args = (zz, ei.to(dev), w.to(dev, dtype)) + ((qq,) if takes_q else ())
             v = loss(*args)
             v.backward()
-            vals.append(float(v))
+            vals.append(float(v.detach()))
             grads.append(zz.grad.double().cpu())
         rel_v = abs(vals[0] - vals[1]) / max(abs(vals[0]), 1e-12)
         rel_g = float((grads[0] - grads[1]).norm() / grads[0].norm().clamp_min(1e-12))

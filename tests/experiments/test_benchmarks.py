@@ -39,3 +39,18 @@ def test_bench_scgc_small(tmp_path):
     assert res["complete"] and len(res["runs"]) == 4  # dense and ours, under both allocators
     assert set(res["comparisons"]) == {"400 (reuse)", "400 (default)"}
     assert res["calibration"]["gemm_gflops"] > 0 and "Calibration" in md.read_text()
+
+
+def test_gpu_check_dry_run_on_cpu(tmp_path):
+    # The script must work from a plain checkout (PYTHONPATH=.); on CPU it compares float64
+    # with float32 on the same device and times tiny graphs.
+    out = tmp_path / "gpu.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, str(ROOT / "experiments" / "gpu_check.py"), "--device", "cpu", "--sizes", "3000",
+                           "--epochs", "2", "--batch-size", "512", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(out.read_text())
+    assert res["all_agree"] and set(res["agreement"]) == {"neighbor_contrast", "pamc_hard", "pamc_soft"}
+    t = res["timings"][0]
+    assert t["num_nodes"] == 3000 and t["full_batch"]["epoch_seconds_mean"] > 0 and t["minibatch_512"]["epoch_seconds_mean"] > 0
