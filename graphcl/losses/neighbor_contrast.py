@@ -209,14 +209,15 @@ def check_pair_inputs(z: Tensor, edge_index: Tensor, edge_weight: Optional[Tenso
     return edge_index, edge_weight.to(z.dtype)
 
 
-def check_anchors(anchors: Tensor, num_rows: int) -> Tensor:
-    """Validate anchor positions: a non-empty 1-D integer tensor of distinct ids in ``[0, num_rows)``."""
+def check_anchors(anchors: Tensor, num_rows: int, name: str = "anchors") -> Tensor:
+    """Validate a node subset (``anchors`` or ``node_index``): a non-empty 1-D integer tensor of
+    distinct ids in ``[0, num_rows)``."""
     if not isinstance(anchors, Tensor) or anchors.dim() != 1 or torch.is_floating_point(anchors) or anchors.numel() == 0:
-        raise GraphclInputError(f"anchors must be a non-empty 1-D integer tensor, got {getattr(anchors, 'shape', anchors)}")
+        raise GraphclInputError(f"{name} must be a non-empty 1-D integer tensor, got {getattr(anchors, 'shape', anchors)}")
     if int(anchors.min()) < 0 or int(anchors.max()) >= num_rows:
-        raise GraphclInputError(f"anchors hold positions outside [0, {num_rows})")
+        raise GraphclInputError(f"{name} holds ids outside [0, {num_rows})")
     if anchors.numel() != torch.unique(anchors).numel():
-        raise GraphclInputError("anchors must hold distinct positions")
+        raise GraphclInputError(f"{name} must hold distinct ids")
     return anchors.long()
 
 
@@ -314,12 +315,7 @@ class NeighborContrastLoss(nn.Module):
         from torch_geometric.utils import subgraph
 
         n = z.size(0)
-        if node_index.dim() != 1 or torch.is_floating_point(node_index) or node_index.numel() == 0:
-            raise GraphclInputError(f"node_index must be a non-empty 1-D integer tensor, got {tuple(node_index.shape)}")
-        if int(node_index.min()) < 0 or int(node_index.max()) >= n:
-            raise GraphclInputError(f"node_index holds ids outside [0, {n})")
-        if node_index.numel() != torch.unique(node_index).numel():
-            raise GraphclInputError("node_index must hold distinct node ids")
+        node_index = check_anchors(node_index, n, "node_index")
         sub_ei, sub_w = subgraph(node_index, edge_index, edge_weight, relabel_nodes=True, num_nodes=n)
         return z[node_index], sub_ei, sub_w
 
