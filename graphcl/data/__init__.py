@@ -11,6 +11,15 @@ from graphcl.data.datasets import (
     load_dataset,
 )
 from graphcl.data.edge_list import from_edge_list
+from graphcl.data.hetero import (
+    HETERO_DATASET_INFO,
+    HeteroDatasetInfo,
+    hetero_dataset_info,
+    hetero_file,
+    list_hetero_datasets,
+    load_hetero_dataset,
+)
+from graphcl.data.metapath import metapath_adjacency, metapath_contexts, pathsim_topk
 from graphcl.data.graph_io import load_graph, save_graph
 from graphcl.data.ogb import OGB_NODE_DATASETS, load_ogb
 from graphcl.data.knn import KNN_METRICS, knn_graph_from_features
@@ -19,17 +28,26 @@ from graphcl.data.synthetic import planted_partition_graph
 __all__ = [
     "DATASET_INFO",
     "DatasetInfo",
+    "HETERO_DATASET_INFO",
+    "HeteroDatasetInfo",
     "KNN_METRICS",
     "OGB_NODE_DATASETS",
     "cache_dir",
     "dataset_info",
     "default_data_root",
     "from_edge_list",
+    "hetero_dataset_info",
+    "hetero_file",
     "knn_graph_from_features",
     "list_datasets",
+    "list_hetero_datasets",
     "load_dataset",
     "load_graph",
+    "load_hetero_dataset",
     "load_ogb",
+    "metapath_adjacency",
+    "metapath_contexts",
+    "pathsim_topk",
     "planted_partition_graph",
     "save_graph",
 ]

@@ -101,7 +101,8 @@ def test_list_datasets_and_info():
 def test_checksums_json_lists_every_file_read():
     table = json.loads((DATA / "checksums.json").read_text())
     wanted = {f"{i.folder}/{f}" for i in DATASET_INFO.values() for f in i.files}
-    assert wanted == set(table)
+    # meow_*/heco_* rows belong to the heterogeneous loader (tests/data/test_data_hetero.py)
+    assert wanted == {k for k in table if not k.startswith(("meow_", "heco_"))}
     manifest = (DATA / "MANIFEST.md").read_text()
     for rel, digest in table.items():
         assert f"`{rel}`" in manifest and digest in manifest
