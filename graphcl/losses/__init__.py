@@ -1,5 +1,7 @@
 """Contrastive and clustering losses."""
 
+from graphcl.losses.adameow import AdaptiveWeightInfoNCE
+from graphcl.losses.meow import ClusterWeightedInfoNCE, PrototypeLoss, cluster_concentration
 from graphcl.losses.neighbor_contrast import (
     NeighborContrastLoss,
     all_pairs_log_denominator,
@@ -8,4 +10,14 @@ from graphcl.losses.neighbor_contrast import (
 
 from graphcl.losses.pamc import PamCLoss, meta_nodes
 
-__all__ = ["NeighborContrastLoss", "PamCLoss", "all_pairs_log_denominator", "meta_nodes", "positive_log_numerator"]
+__all__ = [
+    "AdaptiveWeightInfoNCE",
+    "ClusterWeightedInfoNCE",
+    "NeighborContrastLoss",
+    "PamCLoss",
+    "PrototypeLoss",
+    "all_pairs_log_denominator",
+    "cluster_concentration",
+    "meta_nodes",
+    "positive_log_numerator",
+]

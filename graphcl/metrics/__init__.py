@@ -1,6 +1,7 @@
 """Clustering metrics: supervised (ACC, NMI, ARI, F1) and label-free on a graph (modularity,
 conductance)."""
 
+from graphcl.metrics.classification import evaluate_classification, evaluate_clustering_runs
 from graphcl.metrics.clustering import (
     ClusteringMetrics,
     ari,
@@ -20,7 +21,9 @@ __all__ = [
     "cluster_f1",
     "conductance",
     "confusion_matrix",
+    "evaluate_classification",
     "evaluate_clustering",
+    "evaluate_clustering_runs",
     "matched_predictions",
     "modularity",
     "nmi",
