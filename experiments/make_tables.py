@@ -34,6 +34,12 @@ METHOD_LABEL = {
     "pamc_soft": "PamC (soft meta-nodes)",
 }
 EXPECTED_SEEDS = {("scgc_star", "usps"): 10, ("pamc", "usps"): 10, ("pamc_soft", "usps"): 10}
+HETEROGENEOUS = ["acm", "dblp", "aminer", "imdb", "freebase"]
+HETERO_ORDER = ["kmeans", "kmeans_smoothed", "meow", "adameow"]
+HETERO_LABEL = {"kmeans": "k-means (raw X)", "kmeans_smoothed": "k-means (meta-path-smoothed X)",
+                "meow": "MEOW", "adameow": "AdaMEOW"}
+HETERO_SEEDS = {"adameow": 3}
+RATIOS = ("20", "40", "60")
 
 
 def load_results(folder: Path) -> dict:
@@ -46,7 +52,8 @@ def load_results(folder: Path) -> dict:
         missing = [k for k in PROVENANCE_KEYS if k not in res]
         if missing:
             raise SystemExit(f"error: {path} lacks provenance keys {missing}; refusing to tabulate it")
-        results[(res["method"], res["dataset"])] = res
+        family = res.get("family", "homogeneous")
+        results[(res["method"], res["dataset"]) if family == "homogeneous" else (res["method"], res["dataset"], family)] = res
     return results
 
 
@@ -55,6 +62,55 @@ def fmt(runs, key) -> str:
     if not vals:
         return "–"
     return f"{np.mean(vals):.4f} ± {np.std(vals):.4f}"
+
+
+def seed_text(runs, want: int) -> str:
+    seeds = [r["seed"] for r in runs]
+    txt = f"{min(seeds)}–{max(seeds)}" if seeds == list(range(min(seeds), max(seeds) + 1)) else ",".join(map(str, seeds))
+    return txt + (f" (partial: {len(seeds)}/{want})" if len(seeds) < want else "")
+
+
+def fmt_nested(runs, ratio: str, key: str) -> str:
+    vals = [r["classification"][ratio][key] for r in runs if "classification" in r]
+    return "–" if not vals else f"{100 * np.mean(vals):.2f} ± {100 * np.std(vals):.2f}"
+
+
+def hetero_tables(results: dict, refs: dict) -> list:
+    lines = []
+    for dataset in HETEROGENEOUS:
+        rows = [(m, results[(m, dataset, "heterogeneous")]) for m in HETERO_ORDER if (m, dataset, "heterogeneous") in results]
+        if not rows:
+            continue
+        ref = ((refs.get("meow_stored_embeddings") or {}).get(dataset)) or {}
+        lines += [f"## {dataset} (heterogeneous)", "",
+                  "Classification (logistic regression on the frozen embeddings, ×100; model selection on the validation split):", "",
+                  "| method | seeds | Ma-F1 20 | Ma-F1 40 | Ma-F1 60 | Mi-F1 20 | Mi-F1 40 | Mi-F1 60 | AUC 20 | AUC 40 | AUC 60 | epochs | s/epoch |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for method, res in rows:
+            runs = res["runs"]
+            cells = [fmt_nested(runs, ratio, key) for key in ("macro_f1", "micro_f1", "auc") for ratio in RATIOS]
+            epochs = [r["epochs"] for r in runs if "epochs" in r]
+            eps = [r["epoch_seconds_mean"] for r in runs if "epoch_seconds_mean" in r]
+            ep_cell = f"{np.mean(epochs):.0f}" if epochs else "–"
+            s_cell = f"{np.mean(eps):.3f}" if eps else "–"
+            lines.append(f"| {HETERO_LABEL[method]} | {seed_text(runs, HETERO_SEEDS.get(method, 5))} | "
+                         + " | ".join(cells + [ep_cell, s_cell]) + " |")
+        if ref:
+            cls = ref.get("classification", {})
+            cells = [f"{cls[key][ratio]:.2f}" if key in cls and ratio in cls[key] else "–"
+                     for key in ("macro_f1", "micro_f1", "auc") for ratio in RATIOS]
+            lines.append(f"| reference MEOW embeddings [{ref['key']}] | 1 run | " + " | ".join(cells) + " | – | – |")
+        lines += ["", "Clustering (k-means on the embeddings: the model's `labels_` scored once — ACC/NMI/ARI/F1 — "
+                  "and NMI/ARI averaged over 10 k-means runs):", "",
+                  "| method | seeds | ACC | NMI | ARI | F1 | NMI (10 runs) | ARI (10 runs) |", "|---|---|---|---|---|---|---|---|"]
+        for method, res in rows:
+            runs = res["runs"]
+            cells = [fmt(runs, k) for k in METRICS] + [fmt(runs, "kmeans10_nmi"), fmt(runs, "kmeans10_ari")]
+            lines.append(f"| {HETERO_LABEL[method]} | {seed_text(runs, HETERO_SEEDS.get(method, 5))} | " + " | ".join(cells) + " |")
+        if ref and "nmi" in ref:
+            lines.append(f"| reference MEOW embeddings [{ref['key']}] | 1 run | – | – | – | – | {ref['nmi'] / 100:.4f} | {ref['ari'] / 100:.4f} |")
+        lines.append("")
+    return lines
 
 
 def reference_cell(refs: dict, method: str, dataset: str) -> str:
@@ -101,6 +157,7 @@ def make_tables(results: dict, refs: dict) -> str:
             lines.append(f"| {METHOD_LABEL.get(method, method)} | {seed_txt} | " + " | ".join(cells)
                          + f" | {train} | {reference_cell(refs, method, dataset)} |")
         lines.append("")
+    lines += hetero_tables(results, refs)
     notes = refs.get("_sources") or {}
     if notes:
         lines += ["## Reference sources", ""]

@@ -92,12 +92,21 @@ def peak_memory_mb(device: str = "cpu") -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # ru_maxrss is in KiB on Linux
 
 
-def summarize(runs: Sequence[Mapping[str, Any]]) -> tuple[Dict[str, float], Dict[str, float]]:
-    """Mean and (population) std over seeds of every numeric key of the runs."""
-    keys = [k for k, v in runs[0].items() if k != "seed" and isinstance(v, (int, float))]
-    keys = [k for k in keys if all(isinstance(r.get(k), (int, float)) for r in runs)]  # keys every run has
-    mean = {k: float(np.mean([r[k] for r in runs])) for k in keys}
-    std = {k: float(np.std([r[k] for r in runs])) for k in keys}
+def summarize(runs: Sequence[Mapping[str, Any]]) -> tuple[Dict[str, Any], Dict[str, Any]]:
+    """Mean and (population) std over seeds of every numeric key of the runs; nested dicts
+    (the heterogeneous ``classification`` block) are summarised key by key."""
+    mean: Dict[str, Any] = {}
+    std: Dict[str, Any] = {}
+    for k, v in runs[0].items():
+        if k == "seed":
+            continue
+        if isinstance(v, Mapping) and all(isinstance(r.get(k), Mapping) for r in runs):
+            mean[k], std[k] = summarize([r[k] for r in runs])
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and all(
+            isinstance(r.get(k), (int, float)) for r in runs  # keys every run has
+        ):
+            mean[k] = float(np.mean([r[k] for r in runs]))
+            std[k] = float(np.std([r[k] for r in runs]))
     return mean, std
 
 

@@ -1,0 +1,187 @@
+#!/usr/bin/env python
+"""Reproduce MEOW / AdaMEOW (and the k-means baselines) on the heterogeneous benchmarks.
+
+Examples::
+
+    python experiments/meow.py --method meow --dataset acm --seeds 0 1 2 3 4
+    python experiments/meow.py --method adameow --dataset acm --seeds 0 1 2
+    python experiments/meow.py --method kmeans_smoothed --dataset dblp --seeds 0 1 2 3 4
+
+Each seed runs in a fresh subprocess; results go to
+``experiments/results/<method>/<dataset>.json`` (DESIGN §5, with the ``classification``
+block; the heterogeneous baselines write ``<dataset>_hetero.json`` so they never mix with the
+homogeneous ones of the same name). Hyperparameters come from
+``experiments/configs/meow.yaml``. Training never sees labels: the estimator gets the graph
+with the labels and splits removed, and stops by training-loss patience (or a fixed epoch
+count); the embedding is the eval-mode output of the last epoch. Labels are read only to
+evaluate it, by the HeCo protocol: logistic regression on the frozen embeddings with the
+20/40/60-per-class splits (model selection on the validation split), and k-means (the
+clustering metrics ACC/NMI/ARI/F1 of ``labels_``, plus NMI/ARI over 10 k-means runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # runnable from a plain checkout
+
+METHODS = ("meow", "adameow", "kmeans", "kmeans_smoothed")
+DATASETS = ("acm", "dblp", "aminer", "imdb", "freebase")
+RATIOS = ("20", "40", "60")
+EVAL_KEYS = ("eval_lr", "eval_weight_decay", "n_init", "hops")
+
+
+def unlabelled(data, target: str):
+    """A copy of the graph without labels or splits (what the estimator gets)."""
+    free = data.clone()
+    store = free[target]
+    for key in list(store.keys()):
+        if key == "y" or key.endswith(("_mask_20", "_mask_40", "_mask_60")):
+            del store[key]
+    return free
+
+
+def smoothed_target_features(data, target: str, metapaths: dict, hops: int):
+    r"""The heterogeneous ``kmeans_smoothed`` input: :math:`\frac1M\sum_m \hat A_m^{h} X`, with
+    :math:`\hat A_m` the row-normalised meta-path adjacency (binary, symmetric, self-loops).
+    A featureless target uses :math:`X = I`: the rows of the smoothed operator, densified
+    (``N × N``; only for this baseline, at the benchmarks' N ≤ 7 000)."""
+    import torch
+
+    from graphcl.data.metapath import metapath_adjacency
+    from graphcl.ops import smooth_features
+
+    n = int(data[target].num_nodes)
+    x = data[target].get("x")
+    x = torch.eye(n) if x is None else x.float()
+    out = torch.zeros_like(x)
+    for mp in metapaths.values():
+        ei, _ = metapath_adjacency(data, mp)
+        ei = ei[:, ei[0] != ei[1]]
+        out += smooth_features(x, ei, None, hops=hops) / len(metapaths)
+    return out
+
+
+def run_one(args, cfg: dict) -> dict:
+    import numpy as np
+    import torch
+
+    from graphcl.cluster import kmeans
+    from graphcl.data import load_hetero_dataset
+    from graphcl.experiment import load_average, peak_memory_mb
+    from graphcl.metrics import evaluate_classification, evaluate_clustering, evaluate_clustering_runs
+
+    data = load_hetero_dataset(args.dataset, **({"features": args.features} if args.features else {}))
+    target = data.target_node_type
+    y = data[target].y.numpy()
+    k = int(len(np.unique(y)))
+    run = {"seed": args.seed}
+    if args.method in ("kmeans", "kmeans_smoothed"):
+        t0 = time.perf_counter()
+        if args.method == "kmeans":
+            x = data[target].get("x")
+            if x is None:
+                raise SystemExit(f"error: the {args.dataset} target type {target!r} has no features: only kmeans_smoothed applies")
+            emb = x.float()
+        else:
+            emb = smoothed_target_features(data, target, data.metapaths, int(cfg.get("hops", 2)))
+        run["prepare_seconds"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        _, pred = kmeans(emb, k, random_state=args.seed, n_init=int(cfg.get("n_init", 10)))
+        run["train_seconds"] = time.perf_counter() - t0
+        pred, emb = pred.numpy(), emb.numpy()
+    else:
+        from graphcl.models import MEOW, AdaMEOW
+
+        params = {key: v for key, v in cfg.items() if key not in EVAL_KEYS}
+        if args.epochs is not None:
+            params["max_epochs"] = args.epochs
+        model = (MEOW if args.method == "meow" else AdaMEOW)(n_clusters=k, random_state=args.seed, device=args.device, **params)
+        model.fit(unlabelled(data, target))
+        pred, emb = model.labels_, model.embeddings_
+        t = model.timings_
+        run.update(prepare_seconds=t["prepare_seconds"], train_seconds=t["train_seconds"], epochs=model.n_epochs_,
+                   epoch_seconds_mean=float(np.mean(t["epoch_seconds"])), final_loss=model.loss_history_[-1]["loss"])
+    run["pretrain_seconds"] = 0.0
+    run.update(evaluate_clustering(y, pred))
+    run["n_predicted_clusters"] = int(len(np.unique(pred)))
+    runs10 = evaluate_clustering_runs(emb, y, k, runs=10, seed=args.seed)
+    run["kmeans10_nmi"], run["kmeans10_ari"] = runs10["nmi"], runs10["ari"]
+    t0 = time.perf_counter()
+    emb_t = torch.as_tensor(np.asarray(emb), dtype=torch.float32)
+    run["classification"] = {}
+    for ratio in RATIOS:
+        store = data[target]
+        idx = [store[f"{part}_mask_{ratio}"].nonzero().view(-1) for part in ("train", "val", "test")]
+        res = evaluate_classification(emb_t, data[target].y, *idx, lr=float(cfg.get("eval_lr", 0.01)),
+                                      weight_decay=float(cfg.get("eval_weight_decay", 0.0)), seed=args.seed)
+        run["classification"][ratio] = {key: float(res[key]) for key in ("macro_f1", "micro_f1", "auc")}
+    run["evaluation_seconds"] = time.perf_counter() - t0
+    run["peak_memory_mb"] = peak_memory_mb(args.device)
+    run["load_average"] = load_average()
+    return run
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--method", required=True, choices=METHODS)
+    p.add_argument("--dataset", required=True, choices=DATASETS)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--epochs", type=int, default=None, help="override max_epochs")
+    p.add_argument("--features", choices=("meow", "heco"), default=None, help="feature set (default: the loader's)")
+    p.add_argument("--config", default=str(HERE / "configs" / "meow.yaml"))
+    p.add_argument("--out", default=None, help="JSON path (default experiments/results/<method>/<dataset>.json)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)  # worker mode
+    args = p.parse_args(argv)
+
+    from graphcl.errors import GraphclInputError
+    from graphcl.experiment import git_commit, load_config, now_iso, run_seeds_in_subprocesses, write_result
+
+    try:
+        section = "kmeans" if args.method.startswith("kmeans") else args.method
+        cfg = load_config(args.config, section, args.dataset)
+        if args.epochs is not None and section != "kmeans":
+            cfg["max_epochs"] = args.epochs
+        if args.features:
+            cfg["features"] = args.features
+        if args.seed is not None:
+            cfg.pop("features", None)
+            print(json.dumps(run_one(args, cfg)))
+            return 0
+        started, commit = now_iso(), git_commit()
+        worker = [str(Path(__file__).resolve()), "--method", args.method, "--dataset", args.dataset, "--config", args.config,
+                  "--device", args.device]
+        if args.epochs is not None:
+            worker += ["--epochs", str(args.epochs)]
+        if args.features:
+            worker += ["--features", args.features]
+        name = args.dataset if section != "kmeans" else f"{args.dataset}_hetero"
+        out = Path(args.out) if args.out else HERE / "results" / args.method / f"{name}.json"
+
+        def save(runs):
+            return write_result(out, method=args.method, dataset=args.dataset, config=cfg, runs=runs,
+                                started_at=started, device=args.device, commit=commit,
+                                extra={"family": "heterogeneous"})
+
+        result = save(run_seeds_in_subprocesses(worker, args.seeds, on_run=save))
+        m, s = result["mean"], result["std"]
+        print(f"{args.method} on {args.dataset}, seeds {[r['seed'] for r in result['runs']]}:")
+        print("  clustering: " + "  ".join(f"{key.upper()} {m[key]:.4f} ± {s[key]:.4f}" for key in ("acc", "nmi", "ari", "f1")))
+        for ratio in RATIOS:
+            c, cs = m["classification"][ratio], s["classification"][ratio]
+            print(f"  {ratio} labels/class: " + "  ".join(f"{key} {c[key]:.4f} ± {cs[key]:.4f}" for key in ("macro_f1", "micro_f1", "auc")))
+        print(f"  written to {out}")
+    except (GraphclInputError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

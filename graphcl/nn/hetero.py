@@ -1,0 +1,250 @@
+r"""Building blocks of the heterogeneous encoders (MEOW / AdaMEOW).
+
+Every module follows PyG's protocol (``reset_parameters``, ``__repr__``, tensors in and out);
+graph operators are :class:`graphcl.ops.SparseOperator` matrices built once by
+:func:`graphcl.ops.sparse_operator`
+and passed to ``forward``, so one module serves any number of meta-path graphs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+from graphcl.errors import GraphclInputError
+from graphcl.ops.sparse_matrix import SparseOperator, spmm
+
+
+def _check_dim(value: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise GraphclInputError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def _check_dropout(p: float) -> float:
+    if not (isinstance(p, (int, float)) and 0.0 <= p < 1.0):
+        raise GraphclInputError(f"dropout must be in [0, 1), got {p!r}")
+    return float(p)
+
+
+class NodeTypeProjection(nn.Module):
+    r"""Projects one node type into the shared space: :math:`h_v = \mathrm{ELU}(\mathrm{Drop}(W x_v + b))`.
+
+    A type with features uses a ``Linear(in_channels, out_channels)``. A featureless type
+    (``in_channels=None``) uses a learnable embedding table — the same function as a linear
+    layer on one-hot inputs, without the dense ``N × N`` identity matrix.
+
+    Args:
+        in_channels: Feature size, or ``None`` for a featureless type.
+        out_channels: Output size.
+        num_nodes: Number of nodes (required for a featureless type).
+        dropout: Dropout probability on :math:`W x + b`.
+
+    Shapes:
+        - **x**: ``[N, in_channels]`` (``None`` for a featureless type);
+          **zero_rows**: optional ``[N]`` bool, rows whose input is treated as all zeros
+          (a feature-masked view) -> ``[N, out_channels]``.
+    """
+
+    def __init__(self, in_channels: Optional[int], out_channels: int, num_nodes: Optional[int] = None, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.out_channels = _check_dim(out_channels, "out_channels")
+        self.dropout = _check_dropout(dropout)
+        self.in_channels = in_channels
+        if in_channels is None:
+            if num_nodes is None:
+                raise GraphclInputError("a featureless node type needs num_nodes")
+            self.num_nodes = _check_dim(num_nodes, "num_nodes")
+            self.table = nn.Parameter(torch.empty(self.num_nodes, out_channels))
+            self.bias = nn.Parameter(torch.empty(out_channels))
+            self.lin = None
+        else:
+            self.num_nodes = num_nodes
+            self.lin = nn.Linear(_check_dim(in_channels, "in_channels"), out_channels)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.lin is not None:
+            self.lin.reset_parameters()
+        else:  # nn.Linear's default init for a one-hot input of size num_nodes
+            bound = 1.0 / math.sqrt(self.num_nodes)
+            nn.init.uniform_(self.table, -bound, bound)
+            nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Optional[Tensor] = None, zero_rows: Optional[Tensor] = None) -> Tensor:
+        if self.lin is None:
+            if x is not None:
+                raise GraphclInputError("this node type is featureless (embedding table): pass x=None")
+            h = self.table
+            if zero_rows is not None:
+                h = h.masked_fill(zero_rows.unsqueeze(1), 0.0)
+            h = h + self.bias
+        else:
+            if x is None or x.dim() != 2 or x.size(1) != self.lin.in_features:
+                shape = None if x is None else tuple(x.shape)
+                raise GraphclInputError(f"x must have shape [N, {self.lin.in_features}], got {shape}")
+            if zero_rows is not None:
+                x = x.masked_fill(zero_rows.unsqueeze(1), 0.0)
+            h = self.lin(x)
+        return F.elu(F.dropout(h, self.dropout, self.training))
+
+    def __repr__(self) -> str:
+        src = "embedding" if self.lin is None else str(self.in_channels)
+        return f"{self.__class__.__name__}({src} -> {self.out_channels}, dropout={self.dropout})"
+
+
+class MetaPathContextEncoder(nn.Module):
+    r"""Fine-grained (meta-path context) view of one meta-path (MEOW).
+
+    .. math::
+        f(i) = \mathrm{ELU}\Big(h_i + \sum_{t} \mathrm{Drop}\big(W_t\, c_t(i)\big)\Big),
+        \qquad c_t(i) = \frac{1}{\max(1, |N_t(i)|)} \sum_{u \in N_t(i)} h_u
+
+    :math:`N_t(i)` is the set of type-:math:`t` nodes reachable from :math:`i` along the
+    meta-path's prefix up to position :math:`t`. The means :math:`c_t` are sparse products
+    (:func:`graphcl.ops.row_mean_operator`), computed by the caller once and shared by every
+    meta-path that has the same context; each meta-path owns its ``W_t`` (no bias).
+
+    Args:
+        num_contexts: Number of context positions of the meta-path.
+        channels: Embedding size.
+        dropout: Dropout on each context term.
+
+    Shapes:
+        - **h**: ``[N, channels]``; **contexts**: ``num_contexts`` tensors ``[N, channels]``
+          -> ``[N, channels]``.
+    """
+
+    def __init__(self, num_contexts: int, channels: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.num_contexts = _check_dim(num_contexts, "num_contexts")
+        self.channels = _check_dim(channels, "channels")
+        self.dropout = _check_dropout(dropout)
+        self.lins = nn.ModuleList(nn.Linear(channels, channels, bias=False) for _ in range(num_contexts))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for lin in self.lins:
+            lin.reset_parameters()
+
+    def forward(self, h: Tensor, contexts: Sequence[Tensor]) -> Tensor:
+        if len(contexts) != self.num_contexts:
+            raise GraphclInputError(f"expected {self.num_contexts} context tensors, got {len(contexts)}")
+        out = h
+        for lin, c in zip(self.lins, contexts):
+            out = out + F.dropout(lin(c), self.dropout, self.training)
+        return F.elu(out)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(contexts={self.num_contexts}, channels={self.channels})"
+
+
+class StandardizedGCN(nn.Module):
+    r"""Two-layer GCN shared by every view, with a global standardisation (MEOW's encoder).
+
+    .. math::
+        H = \mathrm{PReLU}(\hat A\, \mathrm{Drop}(X W_1)), \quad Z = \hat A\, \mathrm{Drop}(H W_2),
+        \quad \mathrm{out} = \frac{Z - \mathrm{mean}(Z)}{\sqrt{\mathrm{var}(Z) + 10^{-5}}}
+
+    The mean and (biased) variance run over all ``N · d`` entries (the reference's
+    ``LayerNorm(Z.size())`` without affine), not per node. :math:`\hat A` is any
+    :class:`~graphcl.ops.SparseOperator`, so one module encodes every meta-path view.
+
+    Args:
+        channels: Input and output size.
+        dropout: Dropout before each propagation.
+
+    Shapes:
+        - **x**: ``[N, channels]``, **adj**: a ``SparseOperator`` ``[N, N]`` -> ``[N, channels]``.
+    """
+
+    def __init__(self, channels: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.channels = _check_dim(channels, "channels")
+        self.dropout = _check_dropout(dropout)
+        self.lin1 = nn.Linear(channels, channels, bias=False)
+        self.lin2 = nn.Linear(channels, channels, bias=False)
+        self.act = nn.PReLU()
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.channels)  # the reference's U(±1/sqrt(out))
+        for lin in (self.lin1, self.lin2):
+            nn.init.uniform_(lin.weight, -bound, bound)
+        self.act.reset_parameters()
+
+    def forward(self, x: Tensor, adj: SparseOperator) -> Tensor:
+        h = self.act(spmm(adj, F.dropout(self.lin1(x), self.dropout, self.training)))
+        z = spmm(adj, F.dropout(self.lin2(h), self.dropout, self.training))
+        var, mean = torch.var_mean(z, unbiased=False)
+        return (z - mean) / torch.sqrt(var + 1e-5)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.channels}, dropout={self.dropout})"
+
+
+class SemanticAttention(nn.Module):
+    r"""View-level attention (HAN / HeCo): fuses ``V`` views of the same nodes.
+
+    .. math::
+        w_v = a^\top \frac{1}{N}\sum_i \tanh(W z_v(i) + b), \quad
+        \beta = \mathrm{softmax}(w), \quad z = \sum_v \beta_v z_v
+
+    Args:
+        channels: Embedding size.
+        dropout: Dropout on the attention vector ``a``.
+
+    Shapes:
+        - **views**: ``[V, N, channels]`` -> ``(z [N, channels], beta [V])``.
+    """
+
+    def __init__(self, channels: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.channels = _check_dim(channels, "channels")
+        self.dropout = _check_dropout(dropout)
+        self.lin = nn.Linear(channels, channels)
+        self.att = nn.Parameter(torch.empty(1, channels))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.xavier_normal_(self.lin.weight, gain=1.414)
+        nn.init.zeros_(self.lin.bias)
+        nn.init.xavier_normal_(self.att, gain=1.414)
+
+    def forward(self, views: Tensor) -> Tuple[Tensor, Tensor]:
+        if views.dim() != 3 or views.size(2) != self.channels:
+            raise GraphclInputError(f"views must have shape [V, N, {self.channels}], got {tuple(views.shape)}")
+        summary = torch.tanh(self.lin(views)).mean(dim=1)  # [V, c]
+        att = F.dropout(self.att, self.dropout, self.training)
+        beta = torch.softmax((summary @ att.t()).squeeze(1), dim=0)
+        return torch.einsum("v,vnc->nc", beta, views), beta
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.channels})"
+
+
+class ProjectionHead(nn.Module):
+    r"""Contrastive projection :math:`P(x) = \mathrm{norm}(\tanh(W x + b))` (unit rows).
+
+    Shapes:
+        - **x**: ``[N, in_channels]`` -> ``[N, out_channels]``, L2-normalised rows.
+    """
+
+    def __init__(self, in_channels: int, out_channels: Optional[int] = None) -> None:
+        super().__init__()
+        out_channels = in_channels if out_channels is None else out_channels
+        self.lin = nn.Linear(_check_dim(in_channels, "in_channels"), _check_dim(out_channels, "out_channels"))
+
+    def reset_parameters(self) -> None:
+        self.lin.reset_parameters()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.normalize(torch.tanh(self.lin(x)), dim=1)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.lin.in_features} -> {self.lin.out_features})"
