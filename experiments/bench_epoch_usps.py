@@ -24,7 +24,7 @@ METHODS = {"scgc_star": "scgc.yaml", "pamc": "pamc.yaml"}
 
 
 def worker(method: str, epochs: int, seed: int) -> dict:
-    import resource
+    from graphcl.experiment import peak_rss_mb
     import warnings
 
     import numpy as np
@@ -42,7 +42,7 @@ def worker(method: str, epochs: int, seed: int) -> dict:
     eps = model.timings_["epoch_seconds"][1:]
     return {"method": method, "epochs": epochs, "epoch_seconds_mean": float(np.mean(eps)),
             "epoch_seconds_median": float(np.median(eps)), "prepare_seconds": model.timings_["prepare_seconds"],
-            "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
+            "peak_memory_mb": peak_rss_mb()}
 
 
 def main(argv=None) -> int:

@@ -9,7 +9,7 @@ The graph (:func:`graphcl.data.planted_partition_graph`): K = 10 blocks, average
 (set once, without any model, so that k-means on the raw features scores ACC 0.30–0.45 at
 10⁵ nodes; the JSON records what it scored). Graphs are generated once per size (the time is
 recorded), saved with :func:`graphcl.data.save_graph` under ``--graph-dir`` and memory-mapped
-back by each run. Every run is a fresh process, so its peak resident memory (``ru_maxrss``)
+back by each run. Every run is a fresh process, so its peak resident memory (``VmHWM``)
 is its own.
 
 Models: W = Â (order 1, row-normalised, self-loops), encoder 128→256→256→16 from a random
@@ -82,9 +82,9 @@ def ensure_graph(graph_dir: Path, n: int) -> dict:
 
 
 def peak_rss_mb() -> float:
-    import resource
+    from graphcl.experiment import peak_rss_mb as vm_hwm
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return vm_hwm()  # VmHWM: ru_maxrss would include the parent's peak (inherited through fork/exec)
 
 
 def epochs_for(run: str, n: int, args) -> int:

@@ -20,7 +20,7 @@ hyperparameters (USPS SCGC*: alpha 4, beta 0.1, order 4, influence, tau 0.25 = t
 lr 1e-3). Sizes: real USPS, and USPS-shaped synthetic graphs (d = 256, K = 10, heat-kernel
 kNN k = 3) with 2 000 and 20 000 nodes; the dense run at 20 000 does ``--large-dense-epochs``
 epochs only (its per-epoch time is what is compared). Each implementation and size runs in
-its own subprocess, so peak resident memory (``ru_maxrss``) belongs to that run alone. Take
+its own subprocess, so peak resident memory (``VmHWM``) belongs to that run alone. Take
 the figures with nothing else running on the machine.
 
 **Allocator.** glibc hands every freed block above its mmap threshold back to the kernel, so
@@ -74,9 +74,9 @@ def make_graph(size: str, seed: int = 0):
 
 
 def peak_rss_mb() -> float:
-    import resource
+    from graphcl.experiment import peak_rss_mb as vm_hwm
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return vm_hwm()  # VmHWM: ru_maxrss would include the parent's peak (inherited through fork/exec)
 
 
 def run_dense(data, epochs: int, seed: int) -> dict:

@@ -89,7 +89,24 @@ def peak_memory_mb(device: str = "cpu") -> float:
         import torch
 
         return torch.cuda.max_memory_allocated() / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # ru_maxrss is in KiB on Linux
+    return peak_rss_mb()
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB: ``VmHWM`` from ``/proc/self/status``.
+
+    Not ``ru_maxrss``: Linux carries that over from the parent through fork and exec, so a
+    worker started by a parent that once held a large graph would report the parent's peak.
+    Falls back to ``ru_maxrss`` where ``/proc`` is missing.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
 def summarize(runs: Sequence[Mapping[str, Any]]) -> tuple[Dict[str, Any], Dict[str, Any]]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from typing import List, Sequence, Tuple
 
+import torch
 import torch.nn as nn
 from torch import Tensor
 
@@ -25,6 +26,61 @@ def _check_channels(in_channels: int, hidden_channels: Sequence[int], out_channe
     if any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in channels):
         raise GraphclInputError(f"layer widths must be positive integers, got {channels}")
     return tuple(channels)
+
+
+ROW_CHUNK = 1 << 16  # rows per block of the memory-lean training pass
+
+
+class _RowChunkedMLP(torch.autograd.Function):
+    r"""``Linear -> ReLU -> … -> Linear`` on ``[N, d]`` rows with the memory of one activation
+    per layer.
+
+    The forward pass writes each layer's post-ReLU output block by block into one ``[N, h]``
+    buffer (no separate pre-activation copy) and keeps those buffers for the backward pass,
+    which runs block by block too: its temporaries are ``O(ROW_CHUNK · h)`` instead of the two
+    ``[N, h]`` gradient tensors plain autograd holds at once. Exact: the MLP acts on each row
+    separately, so the parameter gradients are sums over row blocks (only the summation order
+    differs). At ``N = 10^6`` with widths 256-256 this is about 2 GB less at the peak.
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, chunk: int, *params: Tensor) -> Tensor:  # type: ignore[override]
+        n, layers = x.size(0), len(params) // 2
+        acts: List[Tensor] = [x]
+        h = x
+        for l in range(layers):
+            w, b = params[2 * l], params[2 * l + 1]
+            out = h.new_empty(n, w.size(0))
+            for s in range(0, n, chunk):
+                blk = torch.addmm(b, h[s : s + chunk], w.t(), out=out[s : s + chunk])
+                if l < layers - 1:
+                    blk.relu_()
+            acts.append(out)
+            h = out
+        ctx.chunk = chunk
+        ctx.save_for_backward(*acts[:-1], *params)
+        return acts[-1]
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):  # type: ignore[override]
+        saved = ctx.saved_tensors
+        layers = len(saved) // 3  # L layer inputs, then L (weight, bias) pairs
+        acts, params = saved[:layers], saved[layers:]
+        grads = [torch.zeros_like(p) for p in params]
+        need_x = ctx.needs_input_grad[0]
+        grad_x = torch.empty_like(acts[0]) if need_x else None
+        n, chunk = acts[0].size(0), ctx.chunk
+        for s in range(0, n, chunk):
+            g = grad_out[s : s + chunk]
+            for l in reversed(range(layers)):
+                a = acts[l][s : s + chunk]
+                grads[2 * l].addmm_(g.t(), a)
+                grads[2 * l + 1].add_(g.sum(dim=0))
+                if l > 0:
+                    g = (g @ params[2 * l]).mul_(a > 0)  # ReLU'(pre) = 1[post > 0], as torch's relu backward
+                elif need_x:
+                    torch.mm(g, params[0], out=grad_x[s : s + chunk])
+        return (grad_x, None, *grads)
 
 
 class MLPEncoder(nn.Module):
@@ -64,6 +120,10 @@ class MLPEncoder(nn.Module):
                 m.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
+        params = [p for m in self.net if isinstance(m, nn.Linear) for p in (m.weight, m.bias)]
+        if x.dim() == 2 and x.size(0) > ROW_CHUNK and torch.is_grad_enabled() and any(p.requires_grad for p in params):
+            # large full-batch training: the same function with one [N, h] buffer per layer
+            return _RowChunkedMLP.apply(x, ROW_CHUNK, *params)
         return self.net(x)
 
     def __repr__(self) -> str:

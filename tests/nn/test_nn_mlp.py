@@ -66,3 +66,23 @@ def test_corrupt_cache_file_is_retrained(tmp_path):
     ae = pretrain_autoencoder(x, (8,), 2, epochs=2, batch_size=8, cache=tmp_path)
     assert isinstance(ae, AutoEncoder)
     assert f.stat().st_size > 100
+
+
+@pytest.mark.parametrize("n, chunk", [(50, 7), (50, 50), (9, 1)])
+def test_row_chunked_training_pass_equals_plain_autograd(monkeypatch, n, chunk):
+    import graphcl.nn.mlp as mlp
+
+    torch.manual_seed(0)
+    enc = MLPEncoder(6, (9, 8), 4).double()
+    x = torch.randn(n, 6, dtype=torch.double, requires_grad=True)
+    g = torch.randn(n, 4, dtype=torch.double)
+    ref = enc.net(x)
+    ref_grads = torch.autograd.grad((ref * g).sum(), [x, *enc.parameters()])
+    monkeypatch.setattr(mlp, "ROW_CHUNK", chunk)
+    out = enc(x)  # n > ROW_CHUNK (except when equal): the row-chunked function
+    assert out.grad_fn is not None
+    grads = torch.autograd.grad((out * g).sum(), [x, *enc.parameters()])
+    assert torch.allclose(out, ref)
+    assert all(torch.allclose(a, b) for a, b in zip(grads, ref_grads))
+    if n > chunk:
+        assert "RowChunked" in type(out.grad_fn).__name__
