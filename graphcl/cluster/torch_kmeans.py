@@ -19,6 +19,7 @@ from graphcl.errors import GraphclInputError
 from graphcl.validation import check_features, check_n_clusters
 
 METRICS = ("ip", "euclidean")
+INITS = ("k-means++", "random")
 _CHUNK_ELEMENTS = 1 << 20  # bound on the [chunk, n_init, K] score block (small blocks stay in cache)
 
 
@@ -155,8 +156,13 @@ def torch_kmeans(
     random_state: int = 0,
     min_points: int = 1,
     chunk_size: Optional[int] = None,
+    init: str = "k-means++",
 ) -> KMeansResult:
-    r"""Lloyd's k-means with k-means++ seeding; the best of ``n_init`` restarts.
+    r"""Lloyd's k-means; the best of ``n_init`` restarts.
+
+    ``init="k-means++"`` seeds each restart by k-means++ (``K`` sequential draws);
+    ``init="random"`` takes ``K`` distinct points uniformly, as faiss's ``Kmeans`` does (MEOW's
+    clustering) — one draw, much cheaper for large ``K``.
 
     Each iteration assigns every point to its best centroid, then sets each centroid to the
     mean of its points (``metric="ip"``: the L2-normalised mean, i.e. spherical k-means, as
@@ -194,6 +200,7 @@ def torch_kmeans(
         min_points: Clusters with fewer members are re-seeded after each update.
         chunk_size: Rows per assignment block; default keeps the ``[chunk, n_init, K]`` block
             near :math:`2^{20}` elements.
+        init: ``"k-means++"`` or ``"random"``.
 
     Returns:
         :class:`KMeansResult` ``(centroids [K, d], labels [N] long, scores [N])``.
@@ -210,6 +217,8 @@ def torch_kmeans(
     n_init = _check_int(n_init, "n_init", 1)
     max_iter = _check_int(max_iter, "max_iter", 0)
     min_points = _check_int(min_points, "min_points", 1)
+    if init not in INITS:
+        raise GraphclInputError(f"init must be one of {INITS}, got {init!r}")
     if chunk_size is None:
         chunk_size = max(1, _CHUNK_ELEMENTS // (n_init * k))
     chunk_size = _check_int(chunk_size, "chunk_size", 1)
@@ -217,7 +226,11 @@ def torch_kmeans(
     generator = torch.Generator(device=x.device).manual_seed(int(random_state))
     with torch.no_grad():
         x_sq = x.pow(2).sum(1)
-        c = _normalize_centroids(x[_kmeans_pp(x, x_sq, k, n_init, generator)], metric)  # [R, K, d]
+        if init == "random":
+            seeds = torch.stack([torch.randperm(n, generator=generator, device=x.device)[:k] for _ in range(n_init)])
+        else:
+            seeds = _kmeans_pp(x, x_sq, k, n_init, generator)
+        c = _normalize_centroids(x[seeds], metric)  # [R, K, d]
         labels, scores = _assign(x, x_sq, c, metric, chunk_size)
         active = torch.arange(n_init, device=x.device)  # restarts still moving
         for _ in range(max_iter):

@@ -379,7 +379,7 @@ class MEOW(ClusterMixin, BaseEstimator):
         vd = v.detach()
         labels, centroids, phis = [], [], []
         for r, k in enumerate(self._prototype_counts):
-            km = torch_kmeans(vd, k, metric="ip", random_state=int(self.random_state) * 1000 + r)
+            km = torch_kmeans(vd, k, metric="ip", init="random", random_state=int(self.random_state) * 1000 + r)  # faiss: random init
             labels.append(km.labels)
             centroids.append(km.centroids)
             phis.append(cluster_concentration(vd, km.centroids, km.labels, self.temperature, smoothing=5.0))  # log(n_k + 5), as MEOW

@@ -164,3 +164,20 @@ def test_runs_on_cuda_and_recovers_blobs():
     assert res.labels.is_cuda and ari(y, res.labels.cpu()) == pytest.approx(1.0)
     again = torch_kmeans(F.normalize(x, dim=1).cuda(), 5)
     assert torch.equal(res.labels, again.labels)
+
+
+def test_random_init_is_seeded_and_recovers_blobs():
+    from graphcl.cluster import torch_kmeans
+
+    g = torch.Generator().manual_seed(0)
+    centers = torch.randn(4, 8, generator=g) * 10
+    x = centers.repeat_interleave(50, 0) + torch.randn(200, 8, generator=g)
+    a = torch_kmeans(x, 4, metric="euclidean", init="random", random_state=3)
+    b = torch_kmeans(x, 4, metric="euclidean", init="random", random_state=3)
+    assert torch.equal(a.labels, b.labels)
+    truth = torch.arange(4).repeat_interleave(50)
+    # each found cluster is exactly one blob
+    assert all(len(set(truth[a.labels == c].tolist())) == 1 for c in a.labels.unique())
+    assert a.labels.unique().numel() == 4
+    with pytest.raises(GraphclInputError):
+        torch_kmeans(x, 4, init="kmeans||")
