@@ -179,14 +179,18 @@ def dataset_info(name: str) -> DatasetInfo:
     Raises:
         GraphclInputError: If the name is unknown (the message lists the known names).
     """
+    return lookup_dataset(DATASET_INFO, name, "dataset")
+
+
+def lookup_dataset(table: dict, name: str, what: str):
+    """``table[name]`` for a case- and space-insensitive dataset name; an unknown name raises
+    :class:`GraphclInputError` listing the known ones (``what`` names the family)."""
     if not isinstance(name, str):
         raise GraphclInputError(f"dataset name must be a string, got {type(name).__name__}")
     key = name.strip().lower()
-    if key not in DATASET_INFO:
-        raise GraphclInputError(
-            f"unknown dataset {name!r}; known datasets: {', '.join(list_datasets())}"
-        )
-    return DATASET_INFO[key]
+    if key not in table:
+        raise GraphclInputError(f"unknown {what} {name!r}; known: {', '.join(table)}")
+    return table[key]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -82,6 +82,7 @@ from graphcl.data.datasets import (
     _corrupt,
     _resolve_root,
     _verify,
+    lookup_dataset,
 )
 from graphcl.errors import GraphclInputError
 
@@ -272,14 +273,7 @@ def hetero_dataset_info(name: str) -> HeteroDatasetInfo:
     Raises:
         GraphclInputError: If the name is unknown (the message lists the known names).
     """
-    if not isinstance(name, str):
-        raise GraphclInputError(f"dataset name must be a string, got {type(name).__name__}")
-    key = name.strip().lower()
-    if key not in HETERO_DATASET_INFO:
-        raise GraphclInputError(
-            f"unknown heterogeneous dataset {name!r}; known: {', '.join(list_hetero_datasets())}"
-        )
-    return HETERO_DATASET_INFO[key]
+    return lookup_dataset(HETERO_DATASET_INFO, name, "heterogeneous dataset")
 
 
 # ----------------------------------------------------------------------------------------------

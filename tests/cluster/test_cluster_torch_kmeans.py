@@ -14,14 +14,7 @@ from graphcl.metrics import ari
 torch_kmeans_module = sys.modules["graphcl.cluster.torch_kmeans"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These problems are tiny: on one thread they skip the per-op thread synchronisation that
-    costs milliseconds per op on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def blobs(n_per, k, d, spread, seed, dtype=torch.float64):

@@ -10,14 +10,7 @@ from graphcl import GraphclInputError
 from graphcl.losses import ClusterWeightedInfoNCE, PrototypeLoss, cluster_concentration
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These problems are tiny: on one thread they skip the per-op thread synchronisation that
-    costs milliseconds per op on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def dense_weighted_infonce(u, v, clusterings, temperature):

@@ -13,14 +13,7 @@ from graphcl import GraphclInputError
 from graphcl.metrics import evaluate_classification, evaluate_clustering_runs
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These problems are tiny: on one thread they skip the per-op thread synchronisation that
-    costs milliseconds per op on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def loop_reference(x, y, tr, va, te, lr, wd, epochs, seed):
