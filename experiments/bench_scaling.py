@@ -260,13 +260,15 @@ def to_markdown(res: dict) -> str:
     ]
     if not res.get("complete"):
         lines += ["**Incomplete**: not every run has finished yet.", ""]
-    lines += ["| N | run | epochs | s / epoch | train (s) | peak RSS (MB) | ACC | NMI | clusters used |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += ["`load` is the machine's 1-minute load average when the run ended (2 cores): above ~2.2 other "
+              "jobs shared the CPU and the time is not a clean measurement.", "",
+              "| N | run | epochs | s / epoch | train (s) | peak RSS (MB) | ACC | NMI | clusters used | load |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(res["runs"], key=lambda r: (r["num_nodes"], DEFAULT_RUNS.index(r["run"]) if r["run"] in DEFAULT_RUNS else 99)):
         ep = r.get("epoch_seconds_mean")
         lines.append(f"| {r['num_nodes']:,} | {r['run']} | {r['epochs']} | {'' if ep is None else f'{ep:.3f}'} | "
                      f"{r['train_seconds']:.1f} | {r['peak_memory_mb']:.0f} | {r['acc']:.4f} | {r['nmi']:.4f} | "
-                     f"{r['n_predicted_clusters']} |")
+                     f"{r['n_predicted_clusters']} | {r['load_average_at_end'][0]:.1f} |")
     gens = res.get("graphs", {})
     if gens:
         lines += ["", "| N | edges (directed) | generate (s) | save (s) |", "|---|---|---|---|"]
