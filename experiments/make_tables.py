@@ -66,7 +66,10 @@ def fmt(runs, key) -> str:
 
 def seed_text(runs, want: int) -> str:
     seeds = [r["seed"] for r in runs]
-    txt = f"{min(seeds)}–{max(seeds)}" if seeds == list(range(min(seeds), max(seeds) + 1)) else ",".join(map(str, seeds))
+    if len(seeds) > 1 and seeds == list(range(min(seeds), max(seeds) + 1)):
+        txt = f"{min(seeds)}–{max(seeds)}"
+    else:
+        txt = ",".join(map(str, seeds))
     return txt + (f" (partial: {len(seeds)}/{want})" if len(seeds) < want else "")
 
 
@@ -144,11 +147,7 @@ def make_tables(results: dict, refs: dict) -> str:
                   "|---|---|---|---|---|---|---|---|"]
         for method, res in rows:
             runs = res["runs"]
-            seeds = [r["seed"] for r in runs]
-            want = EXPECTED_SEEDS.get((method, dataset), 5)
-            seed_txt = f"{min(seeds)}–{max(seeds)}" if seeds == list(range(min(seeds), max(seeds) + 1)) else ",".join(map(str, seeds))
-            if len(seeds) < want:
-                seed_txt += f" (partial: {len(seeds)}/{want})"
+            seed_txt = seed_text(runs, EXPECTED_SEEDS.get((method, dataset), 5))
             train = f"{np.mean([r.get('train_seconds', 0.0) for r in runs]):.1f}"
             loads = [r["load_average"] for r in runs if "load_average" in r]
             if loads:  # timings are only comparable on an idle machine: show how busy it was

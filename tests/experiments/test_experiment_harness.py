@@ -124,3 +124,48 @@ def test_pamc_config_holds_the_reference_values():
     cfg = load_config(ROOT / "experiments" / "configs" / "pamc.yaml", "pamc", "dblp")
     assert (cfg["alpha"], cfg["beta"], cfg["order"], cfg["temperature"]) == (2.0, 2.0, 1, 1.0)
     assert cfg["meta_nodes"] == "hard"
+
+
+def test_summarize_nested_classification_block():
+    runs = [{**run(s, 0.5 + s / 10), "classification": {"20": {"macro_f1": 0.8 + s / 10}}} for s in (0, 1)]
+    mean, std = summarize(runs)
+    assert mean["classification"]["20"]["macro_f1"] == pytest.approx(0.85)
+    assert std["classification"]["20"]["macro_f1"] == pytest.approx(0.05)
+
+
+def test_meow_script_end_to_end_and_heterogeneous_table(tmp_path):
+    cfg = tmp_path / "meow.yaml"
+    text = (ROOT / "experiments" / "configs" / "meow.yaml").read_text()
+    cfg.write_text(text.replace("num_prototypes: [500, 700]", "num_prototypes: [20, 40]"))  # quick default block
+    out = tmp_path / "results" / "meow" / "freebase.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / "meow.py"), "--method", "meow", "--dataset", "freebase", "--seeds", "0",
+         "--epochs", "2", "--config", str(cfg), "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(out.read_text())
+    assert res["family"] == "heterogeneous" and res["config"]["max_epochs"] == 2 and res["runs"][0]["epochs"] == 2
+    assert res["config"]["top_k"] == 70  # freebase has no reference block: the default
+    for ratio in ("20", "40", "60"):
+        c = res["runs"][0]["classification"][ratio]
+        assert all(0.0 <= c[k] <= 1.0 for k in ("macro_f1", "micro_f1", "auc"))
+    assert set(PROVENANCE_KEYS) <= set(res)
+    text = make_tables.make_tables(make_tables.load_results(tmp_path / "results"), {})
+    assert "## freebase (heterogeneous)" in text and "| MEOW | 0 (partial: 1/5) |" in text
+
+
+def test_meow_script_rejects_raw_kmeans_on_a_featureless_target(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / "meow.py"), "--method", "kmeans", "--dataset", "freebase", "--seeds", "0",
+         "--out", str(tmp_path / "k.json")], capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode != 0 and "only kmeans_smoothed applies" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_meow_config_holds_the_reference_values():
+    path = ROOT / "experiments" / "configs" / "meow.yaml"
+    acm = load_config(path, "meow", "acm")
+    assert (acm["temperature"], acm["top_k"], acm["num_prototypes"], acm["lr"], acm["patience"]) == (0.4, [110, 700], [100, 300], 7e-4, 30)
+    ada = load_config(path, "adameow", "aminer")
+    assert (ada["projection_channels"], ada["top_k"], ada["max_epochs"], ada["dropout"]) == (16, [8, 31], 3000, 0.0)
