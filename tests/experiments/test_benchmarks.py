@@ -54,3 +54,13 @@ def test_gpu_check_dry_run_on_cpu(tmp_path):
     assert res["all_agree"] and set(res["agreement"]) == {"neighbor_contrast", "pamc_hard", "pamc_soft"}
     t = res["timings"][0]
     assert t["num_nodes"] == 3000 and t["full_batch"]["epoch_seconds_mean"] > 0 and t["minibatch_512"]["epoch_seconds_mean"] > 0
+
+
+def test_bench_meow_small(tmp_path):
+    out, md = tmp_path / "m.json", tmp_path / "m.md"
+    run([str(ROOT / "experiments" / "bench_meow.py"), "--datasets", "freebase", "--methods", "meow", "--epochs", "2",
+         "--out", str(out), "--markdown", str(md)], tmp_path)
+    res = json.loads(out.read_text())
+    (r,) = res["runs"]
+    assert (r["method"], r["dataset"], r["epochs"], r["num_target_nodes"]) == ("meow", "freebase", 2, 3492)
+    assert r["epoch_seconds_mean"] > 0 and r["peak_memory_mb"] > 0 and "| meow | freebase |" in md.read_text()
