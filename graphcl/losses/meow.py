@@ -222,7 +222,7 @@ class PrototypeLoss(nn.Module):
             \log \frac{\exp(u_i^\top\mu_{r,c_r(i)} / \phi_{r,c_r(i)})}
                       {\sum_{k=1}^{K_r} \exp(u_i^\top\mu_{r,k} / \phi_{r,k})},
 
-    i.e. the mean over ``r`` of ``F.cross_entropy(u @ mu_r.T / phi_r, c_r)``. The reference
+    i.e. the mean over ``r`` of ``F.cross_entropy(u @ mu_r.t() / phi_r, c_r)`` (``[N, K_r]`` logits). The reference
     multiplies the denominator by :math:`N/K_r`, which only adds the constant
     :math:`\log(N/K_r)` (no effect on gradients); it is dropped here. Memory ``O(N · K_r)``.
 

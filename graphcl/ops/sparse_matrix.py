@@ -38,9 +38,6 @@ class SparseOperator:
         rows = torch.repeat_interleave(torch.arange(crow.numel() - 1, device=crow.device), crow[1:] - crow[:-1])
         return torch.stack([rows, self.mat.col_indices()]), self.mat.values()
 
-    def to_dense(self) -> Tensor:
-        return self.mat.to_dense()
-
     def __matmul__(self, x: Tensor) -> Tensor:
         return _CSRMatMul.apply(self.mat, self.mat_t, x)
 

@@ -6,7 +6,7 @@ from graphcl.models.meow_views import mask_edges, mask_features, mean_operator, 
 
 
 def _dense(op):
-    return op.to_dense()
+    return op.mat.to_dense()
 
 
 def test_metapath_operator_equals_dense_formula():

@@ -15,19 +15,19 @@ def test_product_and_gradient_equal_dense(shape):
     w = torch.rand(25)
     op = sparse_operator(ei, w, r, c)
     dense = torch.zeros(r, c).index_put_((ei[0], ei[1]), w, accumulate=True)  # duplicates summed
-    assert isinstance(op, SparseOperator) and torch.allclose(op.to_dense(), dense)
+    assert isinstance(op, SparseOperator) and torch.allclose(op.mat.to_dense(), dense)
     x = torch.randn(c, 3, requires_grad=True)
     g = torch.randn(r, 3)
     (gx,) = torch.autograd.grad((op @ x * g).sum(), x)
     (gd,) = torch.autograd.grad((dense @ x * g).sum(), x)
     assert torch.allclose(op @ x, dense @ x, atol=1e-6) and torch.allclose(gx, gd, atol=1e-6)
     ei2, w2 = op.coo()
-    assert torch.allclose(sparse_operator(ei2, w2, r, c).to_dense(), dense)
+    assert torch.allclose(sparse_operator(ei2, w2, r, c).mat.to_dense(), dense)
 
 
 def test_row_mean_operator_empty_rows_and_duplicates():
     op = row_mean_operator(torch.tensor([[0, 0, 0, 2], [1, 1, 2, 0]]), 3, 3)
-    assert torch.allclose(op.to_dense(), torch.tensor([[0, 0.5, 0.5], [0, 0, 0], [1.0, 0, 0]]))
+    assert torch.allclose(op.mat.to_dense(), torch.tensor([[0, 0.5, 0.5], [0, 0, 0], [1.0, 0, 0]]))
 
 
 def test_out_of_range_rejected():
