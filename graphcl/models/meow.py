@@ -14,7 +14,6 @@ the losses); nothing the size of ``N²`` is kept.
 
 from __future__ import annotations
 
-import logging
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -38,7 +37,6 @@ from graphcl.nn.hetero import (
 )
 from graphcl.ops.sparse_matrix import row_mean_operator, spmm
 
-log = logging.getLogger(__name__)
 
 EdgeType = Tuple[str, str, str]
 
@@ -145,9 +143,9 @@ def build_inputs(
     adj_mask: Sequence[float],
     feat_mask: float,
     seed: int,
-) -> Tuple[MetaPathInputs, Dict[str, float]]:
+) -> MetaPathInputs:
     """Meta-path graphs (path counts, PathSim top-k), their operators and masked twins, the
-    contexts, and the feature mask. Returns the inputs and timing facts."""
+    contexts, and the feature mask, drawn from ``seed``."""
     from graphcl.data.metapath import metapath_adjacency, metapath_contexts, pathsim_topk
 
     if target not in data.node_types:
@@ -173,9 +171,8 @@ def build_inputs(
     features = {t: _type_features(data, t) for t in types}
     num_nodes = {t: int(data[t].num_nodes) for t in types}
     masked_target = mask_features(features[target], n, feat_mask, gen)
-    inputs = MetaPathInputs(target, n, features, num_nodes, masked_target, graphs, masked,
-                            mean_operator(graphs, n), ctx_ops, mp_ctx, list(metapaths))
-    return inputs, {}
+    return MetaPathInputs(target, n, features, num_nodes, masked_target, graphs, masked,
+                          mean_operator(graphs, n), ctx_ops, mp_ctx, list(metapaths))
 
 
 # ------------------------------------------------------------------------------------------
@@ -319,8 +316,6 @@ class MEOW(ClusterMixin, BaseEstimator):
         ``epoch_seconds``), network_ (:class:`MEOWNetwork`).
     """
 
-    _uses_prototypes = True
-
     def __init__(
         self,
         n_clusters: Optional[int] = None,
@@ -371,7 +366,7 @@ class MEOW(ClusterMixin, BaseEstimator):
         self._proto = PrototypeLoss()
         return ClusterWeightedInfoNCE(self.temperature)
 
-    def _loss(self, loss_fn: nn.Module, net: MEOWNetwork, z: Tensor, zc: Tensor, epoch: int) -> Dict[str, Tensor]:
+    def _loss(self, loss_fn: nn.Module, net: MEOWNetwork, z: Tensor, zc: Tensor) -> Dict[str, Tensor]:
         from graphcl.cluster import torch_kmeans
         from graphcl.losses import cluster_concentration
 
@@ -403,9 +398,8 @@ class MEOW(ClusterMixin, BaseEstimator):
         if p is not None and (isinstance(p, bool) or not isinstance(p, int) or p < 1):
             raise GraphclInputError(f"patience must be None or a positive integer, got {p!r}")
 
-    def fit(self, data: Any, y: Any = None) -> "MEOW":
-        """Fit on a ``HeteroData``. Labels are never read (``y`` is ignored, as in scikit-learn)."""
-        self._check_params()
+    def _inputs(self, data: Any, device: torch.device) -> MetaPathInputs:
+        """The meta-path inputs of ``data`` with this estimator's settings, on ``device``."""
         if not hasattr(data, "node_types") or not hasattr(data, "edge_types"):
             raise GraphclInputError(f"{type(self).__name__} needs a torch_geometric HeteroData, got {type(data).__name__}")
         target = self.target or getattr(data, "target_node_type", None)
@@ -415,19 +409,22 @@ class MEOW(ClusterMixin, BaseEstimator):
             raise GraphclInputError(f"target node type {target!r} is not in the graph (types: {data.node_types})")
         metapaths = _resolve_metapaths(data, self.metapaths)
         m = len(metapaths)
-        n = int(data[target].num_nodes)
-        if self.n_clusters is not None:
-            from graphcl.validation import check_n_clusters
+        return build_inputs(data, target, metapaths, _per_metapath(self.top_k, m, "top_k"),
+                            _per_metapath(self.adj_mask, m, "adj_mask"), self.feat_mask, self.random_state).to(device)
 
-            check_n_clusters(self.n_clusters, n)
+    def fit(self, data: Any, y: Any = None) -> "MEOW":
+        """Fit on a ``HeteroData``. Labels are never read (``y`` is ignored, as in scikit-learn)."""
+        self._check_params()
         device = resolve_device(self.device)
         gen_state = torch.random.get_rng_state()
         torch.manual_seed(int(self.random_state))
         try:
             t0 = time.perf_counter()
-            inputs, _ = build_inputs(data, target, metapaths, _per_metapath(self.top_k, m, "top_k"),
-                                     _per_metapath(self.adj_mask, m, "adj_mask"), self.feat_mask, self.random_state)
-            inputs = inputs.to(device)
+            inputs = self._inputs(data, device)
+            if self.n_clusters is not None:
+                from graphcl.validation import check_n_clusters
+
+                check_n_clusters(self.n_clusters, inputs.num_target)
             prepare = time.perf_counter() - t0
             self._train(inputs, device)
             self.timings_["prepare_seconds"] = prepare
@@ -451,7 +448,7 @@ class MEOW(ClusterMixin, BaseEstimator):
             te = time.perf_counter()
             net.train()
             z, zc = net(inputs)
-            terms = self._loss(loss_fn, net, z, zc, epoch)
+            terms = self._loss(loss_fn, net, z, zc)
             optimizer.zero_grad(set_to_none=True)
             terms["loss"].backward()
             optimizer.step()
@@ -495,14 +492,7 @@ class MEOW(ClusterMixin, BaseEstimator):
         settings)."""
         if not hasattr(self, "network_"):
             raise GraphclInputError(f"this {type(self).__name__} is not fitted yet: call fit() first")
-        inputs = self.inputs_
-        if data is not None:
-            target = self.target or getattr(data, "target_node_type", None)
-            metapaths = _resolve_metapaths(data, self.metapaths)
-            m = len(metapaths)
-            inputs, _ = build_inputs(data, target, metapaths, _per_metapath(self.top_k, m, "top_k"),
-                                     _per_metapath(self.adj_mask, m, "adj_mask"), self.feat_mask, self.random_state)
-            inputs = inputs.to(next(self.network_.parameters()).device)
+        inputs = self.inputs_ if data is None else self._inputs(data, next(self.network_.parameters()).device)
         self.network_.eval()
         with torch.no_grad():
             return self.network_(inputs)[0].cpu().numpy()
@@ -531,8 +521,6 @@ class AdaMEOW(MEOW):
         **kwargs: As :class:`MEOW` (``num_prototypes`` and ``lambda_proto`` are unused).
     """
 
-    _uses_prototypes = False
-
     def __init__(self, n_clusters: Optional[int] = None, *, projection_channels: Optional[int] = None,
                  weight_hidden: int = 16, patience: Optional[int] = None, max_epochs: int = 1200, **kwargs: Any) -> None:
         super().__init__(n_clusters, patience=patience, max_epochs=max_epochs, **kwargs)
@@ -552,6 +540,6 @@ class AdaMEOW(MEOW):
         p = self.projection_channels or self.hidden_channels
         return AdaptiveWeightInfoNCE(p, hidden=self.weight_hidden, temperature=self.temperature)
 
-    def _loss(self, loss_fn: nn.Module, net: MEOWNetwork, z: Tensor, zc: Tensor, epoch: int) -> Dict[str, Tensor]:
+    def _loss(self, loss_fn: nn.Module, net: MEOWNetwork, z: Tensor, zc: Tensor) -> Dict[str, Tensor]:
         loss = loss_fn(net.project(z), net.project(zc))
         return {"loss": loss}
