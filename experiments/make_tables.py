@@ -96,6 +96,9 @@ def hetero_tables(results: dict, refs: dict) -> list:
             eps = [r["epoch_seconds_mean"] for r in runs if "epoch_seconds_mean" in r]
             ep_cell = f"{np.mean(epochs):.0f}" if epochs else "–"
             s_cell = f"{np.mean(eps):.3f}" if eps else "–"
+            loads = [r["load_average"] for r in runs if "load_average" in r]
+            if eps and loads:  # only comparable on an idle machine: show how busy it was
+                s_cell += f" (load {np.mean(loads):.1f})"
             lines.append(f"| {HETERO_LABEL[method]} | {seed_text(runs, HETERO_SEEDS.get(method, 5))} | "
                          + " | ".join(cells + [ep_cell, s_cell]) + " |")
         if ref:
