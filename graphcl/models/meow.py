@@ -62,6 +62,7 @@ class MetaPathInputs:
         coarse_graph: Mean of ``graphs``.
         context_ops: Context key -> ``(node type, row-mean operator [N, N_t])``.
         metapath_contexts: Per meta-path, its context keys in path order.
+        metapath_names: The meta-paths' names, in the order of ``graphs``.
     """
 
     target: str
