@@ -7,3 +7,9 @@ class GraphclInputError(ValueError):
     The message always names the offending item (an argument, a file, a dataset name),
     so that a user can fix it without reading a traceback.
     """
+
+
+class GraphclDistributedError(RuntimeError):
+    """Raised when a distributed run cannot start or a peer fails (process group formation,
+    a rank that exits, a collective that times out). The message says which rank saw it and
+    what to check."""

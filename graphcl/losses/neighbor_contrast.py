@@ -44,36 +44,25 @@ class _AllPairsLogSumExp(torch.autograd.Function):
 
     Autograd saves only ``zn`` ``[N, d]`` and ``out`` ``[N]``; the backward pass recomputes
     each ``[b, N]`` block into one reused buffer, so peak memory is ``O(b·N)`` in both passes.
-    With the fixed shift ``1/T`` the shifted matrix ``E`` is symmetric and each pass visits
-    only the blocks on and above the diagonal.
+    For ``1/T <= 40`` only: with the fixed shift ``1/T`` the shifted matrix ``E`` is
+    symmetric and each pass visits only the blocks on and above the diagonal (colder
+    temperatures go through :class:`_RowsLogSumExp`).
     """
 
     @staticmethod
     def forward(ctx, zn: Tensor, inv_t: float, block_size: int) -> Tensor:  # type: ignore[override]
         n = zn.size(0)
         buf = zn.new_empty(min(block_size, n) * n)
-        symmetric = inv_t <= _MAX_FIXED_SHIFT_INV_T
-        if symmetric:
-            den = zn.new_zeros(n)  # sum_j exp(s_ij/T - 1/T)
-            for start in range(0, n, block_size):
-                stop = min(start + block_size, n)
-                shift = zn.new_full((stop - start, 1), inv_t)
-                e = _exp_block(zn, start, stop, start, inv_t, shift, buf[: (stop - start) * (n - start)].view(stop - start, -1))
-                den[start:stop] += e.sum(dim=1)
-                den[stop:] += e[:, stop - start :].sum(dim=0)  # E is symmetric: the mirrored blocks
-            out = den.log_().add_(inv_t)
-        else:
-            out = zn.new_empty(n)
-            for start in range(0, n, block_size):
-                stop = min(start + block_size, n)
-                b = buf[: (stop - start) * n].view(stop - start, n)
-                logits = torch.mm(zn[start:stop] * inv_t, zn.t(), out=b)
-                _zero_diagonal(logits, start, stop, 0)
-                shift = logits.amax(dim=1, keepdim=True)
-                e = _exp_block(zn, start, stop, 0, inv_t, shift, b)
-                out[start:stop] = e.sum(dim=1).log_() + shift.view(-1)
+        den = zn.new_zeros(n)  # sum_j exp(s_ij/T - 1/T)
+        for start in range(0, n, block_size):
+            stop = min(start + block_size, n)
+            shift = zn.new_full((stop - start, 1), inv_t)
+            e = _exp_block(zn, start, stop, start, inv_t, shift, buf[: (stop - start) * (n - start)].view(stop - start, -1))
+            den[start:stop] += e.sum(dim=1)
+            den[stop:] += e[:, stop - start :].sum(dim=0)  # E is symmetric: the mirrored blocks
+        out = den.log_().add_(inv_t)
         ctx.save_for_backward(zn, out)
-        ctx.inv_t, ctx.block_size, ctx.symmetric = inv_t, block_size, symmetric
+        ctx.inv_t, ctx.block_size = inv_t, block_size
         return out
 
     @staticmethod
@@ -83,29 +72,73 @@ class _AllPairsLogSumExp(torch.autograd.Function):
         n, d = zn.shape
         buf = zn.new_empty(min(block_size, n) * n)
         # d out_i / d s_ij = P_ij / T with P = softmax over j != i (the diagonal is constant).
-        if ctx.symmetric:
-            # P_ij = E_ij * exp(1/T - out_i) with E symmetric, so with c_i = g_i exp(1/T - out_i) / T:
-            # grad_i = c_i (E' zn)_i + (E' (c * zn))_i,  E' = E with a zero diagonal.
-            c = grad_out * torch.exp(inv_t - out) * inv_t
-            y = torch.cat([zn, c[:, None] * zn], dim=1)  # [N, 2d]
-            r = torch.zeros_like(y)
-            for start in range(0, n, block_size):
-                stop = min(start + block_size, n)
-                shift = zn.new_full((stop - start, 1), inv_t)
-                e = _exp_block(zn, start, stop, start, inv_t, shift, buf[: (stop - start) * (n - start)].view(stop - start, -1))
-                _zero_diagonal(e, start, stop, start)
-                r[start:stop] += e @ y[start:]
-                r[stop:].addmm_(e[:, stop - start :].t(), y[start:stop])
-            return c[:, None] * r[:, :d] + r[:, d:], None, None
-        grad = torch.zeros_like(zn)
+        # P_ij = E_ij * exp(1/T - out_i) with E symmetric, so with c_i = g_i exp(1/T - out_i) / T:
+        # grad_i = c_i (E' zn)_i + (E' (c * zn))_i,  E' = E with a zero diagonal.
+        c = grad_out * torch.exp(inv_t - out) * inv_t
+        y = torch.cat([zn, c[:, None] * zn], dim=1)  # [N, 2d]
+        r = torch.zeros_like(y)
         for start in range(0, n, block_size):
             stop = min(start + block_size, n)
-            m = _exp_block(zn, start, stop, 0, inv_t, out[start:stop, None], buf[: (stop - start) * n].view(stop - start, n))
-            _zero_diagonal(m, start, stop, 0)
-            m.mul_(grad_out[start:stop, None] * inv_t)
-            grad[start:stop] += m @ zn
-            grad.addmm_(m.t(), zn[start:stop])
-        return grad, None, None
+            shift = zn.new_full((stop - start, 1), inv_t)
+            e = _exp_block(zn, start, stop, start, inv_t, shift, buf[: (stop - start) * (n - start)].view(stop - start, -1))
+            _zero_diagonal(e, start, stop, start)
+            r[start:stop] += e @ y[start:]
+            r[stop:].addmm_(e[:, stop - start :].t(), y[start:stop])
+        return c[:, None] * r[:, :d] + r[:, d:], None, None
+
+
+class _RowsLogSumExp(torch.autograd.Function):
+    r"""``out_i = log sum_j exp(s_ij / T)`` for rows ``zr`` against columns ``zc``, with
+    ``s_{i, self_col_i} := 0`` (``self_col_i = -1``: no such column), in row blocks.
+
+    The rectangular case of the all-pairs denominator: a shard's rows against every node.
+    Saves only the inputs and ``out``; the backward pass recomputes each ``[b, M]`` block, so
+    peak memory is ``O(b·M)``. Each logit is shifted by ``1/T`` (``|s| <= 1``) when
+    ``1/T <= 40``, else by its row's maximum.
+    """
+
+    @staticmethod
+    def forward(ctx, zr: Tensor, zc: Tensor, self_col: Tensor, inv_t: float, block_size: int) -> Tensor:  # type: ignore[override]
+        n, m = zr.size(0), zc.size(0)
+        buf = zr.new_empty(min(block_size, n) * m)
+        out = zr.new_empty(n)
+        fixed = inv_t <= _MAX_FIXED_SHIFT_INV_T
+        for start in range(0, n, block_size):
+            stop = min(start + block_size, n)
+            logits = torch.mm(zr[start:stop] * inv_t, zc.t(), out=buf[: (stop - start) * m].view(stop - start, m))
+            rows, cols = _self_entries(self_col, start, stop)
+            logits[rows, cols] = 0.0
+            shift = torch.full((stop - start, 1), inv_t, dtype=zr.dtype, device=zr.device) if fixed else logits.amax(dim=1, keepdim=True)
+            out[start:stop] = logits.sub_(shift).exp_().sum(dim=1).log_() + shift.view(-1)
+        ctx.save_for_backward(zr, zc, self_col, out)
+        ctx.inv_t, ctx.block_size = inv_t, block_size
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):  # type: ignore[override]
+        zr, zc, self_col, out = ctx.saved_tensors
+        inv_t, block_size = ctx.inv_t, ctx.block_size
+        n, m = zr.size(0), zc.size(0)
+        buf = zr.new_empty(min(block_size, n) * m)
+        grad_r, grad_c = torch.zeros_like(zr), torch.zeros_like(zc)
+        for start in range(0, n, block_size):
+            stop = min(start + block_size, n)
+            # P_ij / T * g_i, with P_ij = exp(s_ij/T - out_i) <= 1 and no gradient through s_ii
+            p = torch.addmm(-out[start:stop, None], zr[start:stop] * inv_t, zc.t(), out=buf[: (stop - start) * m].view(stop - start, m))
+            p.exp_()
+            rows, cols = _self_entries(self_col, start, stop)
+            p[rows, cols] = 0.0
+            p.mul_(grad_out[start:stop, None] * inv_t)
+            grad_r[start:stop] = p @ zc
+            grad_c.addmm_(p.t(), zr[start:stop])
+        return grad_r, grad_c, None, None, None
+
+
+def _self_entries(self_col: Tensor, start: int, stop: int) -> Tuple[Tensor, Tensor]:
+    """(row-in-block, column) of the rows ``[start, stop)`` that have a self column."""
+    cols = self_col[start:stop]
+    rows = torch.nonzero(cols >= 0).view(-1)
+    return rows, cols[rows]
 
 
 def all_pairs_log_denominator(zn: Tensor, temperature: float, block_size: int = 256) -> Tensor:
@@ -119,7 +152,38 @@ def all_pairs_log_denominator(zn: Tensor, temperature: float, block_size: int = 
     Returns:
         ``[N]`` log-denominators (differentiable w.r.t. ``zn``).
     """
-    return _AllPairsLogSumExp.apply(zn, 1.0 / temperature, int(block_size))
+    inv_t = 1.0 / temperature
+    if inv_t <= _MAX_FIXED_SHIFT_INV_T:
+        return _AllPairsLogSumExp.apply(zn, inv_t, int(block_size))
+    # Colder: exact row maxima, no symmetry to exploit (both arguments are zn, so their
+    # gradients add up to the all-pairs gradient).
+    return _RowsLogSumExp.apply(zn, zn, torch.arange(zn.size(0), device=zn.device), inv_t, int(block_size))
+
+
+def rows_log_denominator(
+    zr: Tensor, zc: Tensor, self_index: Optional[Tensor], temperature: float, block_size: int = 256
+) -> Tensor:
+    r""":math:`\log \sum_{j} \exp(s_{ij}/T)` for some rows against all columns, with
+    :math:`s_{i,\,\mathrm{self}(i)} := 0` — the denominator of a shard of nodes in
+    distributed training, where ``zc`` is every node's embedding.
+
+    Args:
+        zr: L2-normalised row embeddings ``[n, d]``.
+        zc: L2-normalised column embeddings ``[M, d]`` (may contain the rows themselves).
+        self_index: ``[n]`` column of each row's own node (``-1``: none); ``None``: none.
+        temperature: ``T > 0``.
+        block_size: Rows per block; time ``O(n M d)``, memory ``O(block_size · M)``.
+
+    Returns:
+        ``[n]`` log-denominators, differentiable w.r.t. ``zr`` and ``zc``.
+    """
+    if zr.dim() != 2 or zc.dim() != 2 or zr.size(1) != zc.size(1):
+        raise GraphclInputError(f"zr [n, d] and zc [M, d] must share d, got {tuple(zr.shape)} and {tuple(zc.shape)}")
+    if self_index is None:
+        self_index = torch.full((zr.size(0),), -1, dtype=torch.long, device=zr.device)
+    elif self_index.shape != (zr.size(0),) or (self_index.numel() and not -1 <= int(self_index.min()) <= int(self_index.max()) < zc.size(0)):
+        raise GraphclInputError(f"self_index must be [{zr.size(0)}] with entries in [-1, {zc.size(0)})")
+    return _RowsLogSumExp.apply(zr, zc, self_index.to(torch.long), 1.0 / temperature, int(block_size))
 
 
 class _FixedShiftLogNumerator(torch.autograd.Function):

@@ -134,6 +134,11 @@ class PamCLoss(nn.Module):
             if batch_weight != 1.0:  # same value, gradient through the batch's sums times batch_weight
                 c = c.detach() + batch_weight * (c - c.detach())
             c, mass = c + base[0].detach(), mass + base[1].detach()
+        return self.meta_node_contrast(c, mass)
+
+    def meta_node_contrast(self, c: Tensor, mass: Tensor) -> Tensor:
+        """The negative term from given meta-nodes ``c [K, d]`` and masses ``[K]`` (in
+        distributed training, the all-reduced sums of every rank's)."""
         keep = mass > self.empty_mass(mass)
         if not bool(keep.any()):
             raise GraphclInputError("every cluster is empty: the meta-node term is undefined")

@@ -74,6 +74,11 @@ class PamC(SCGCStar):
         # batch_weight N/B: the other terms average over B anchors (see PamCLoss)
         return contrast(z, edge_index, edge_weight, q, anchors=anchor_pos, base=base, batch_weight=num_nodes / b)
 
+    def _sharded_contrast_term(self, contrast, z, q, shard, group) -> Tensor:
+        from graphcl.distributed.losses import sharded_pamc
+
+        return sharded_pamc(contrast, z, q, shard, group)
+
     def _contrastive_loss(self) -> torch.nn.Module:
         return PamCLoss(self.temperature, meta_nodes=self.meta_nodes)
 

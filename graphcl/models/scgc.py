@@ -106,8 +106,14 @@ class SCGC(ClusterMixin, BaseEstimator):
         block_size: Row block of the all-pairs denominator (memory ``O(block_size · N)``).
         batch_size: Anchors per mini-batch (``None``: full batch).
         random_state: Seed for pretraining, k-means and training.
-        device: ``"cpu"``, ``"cuda"``, or ``"auto"``.
+        device: ``"cpu"``, ``"cuda"``, or ``"auto"`` (ignored with ``distributed=True``: the
+            process group's device is used).
         cache: Cache pretrained autoencoders (``True``, ``False`` or a folder).
+        distributed: Data-parallel full-batch training over the process group joined with
+            :func:`graphcl.distributed.init_from_env` (every rank calls ``fit`` with the same
+            graph; see :mod:`graphcl.distributed.training` and ``docs/distributed.md``). The
+            result — attributes included — is the single-process one up to float rounding,
+            and is available on every rank. Not combined with ``batch_size``.
 
     Attributes:
         labels_ (np.ndarray): ``[N]`` cluster of each training node.
@@ -144,6 +150,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         random_state: int = 0,
         device: Union[str, torch.device] = "cpu",
         cache: Union[bool, str] = True,
+        distributed: bool = False,
     ) -> None:
         self.n_clusters = n_clusters
         self.order = order
@@ -164,6 +171,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.cache = cache
+        self.distributed = distributed
 
     # -- building blocks -------------------------------------------------------------------
     def _use_influence(self) -> bool:
@@ -191,18 +199,25 @@ class SCGC(ClusterMixin, BaseEstimator):
         b = self.batch_size
         if b is not None and (isinstance(b, bool) or not isinstance(b, int) or b < 2):
             raise GraphclInputError(f"batch_size must be None or an integer >= 2, got {b!r}")
+        if not isinstance(self.distributed, bool):
+            raise GraphclInputError(f"distributed must be True or False, got {self.distributed!r}")
+        if self.distributed and b is not None:
+            raise GraphclInputError("distributed=True trains full-batch: set batch_size=None")
 
-    def _build_network(self, x: Tensor, device: torch.device) -> Tuple[MLPEncoder, Optional[torch.nn.Module]]:
+    def _build_network(
+        self, x: Tensor, device: torch.device, pretrain: bool = True
+    ) -> Tuple[MLPEncoder, Optional[torch.nn.Module]]:
+        """The (pretrained, unless ``pretrain=False``) encoder and decoder, in train mode."""
         ae = pretrain_autoencoder(
             x,
             self.hidden_channels,
             self.embedding_dim,
-            epochs=self.pretrain_epochs,
+            epochs=self.pretrain_epochs if pretrain else 0,
             lr=self.pretrain_lr,
             batch_size=self.pretrain_batch_size,
             random_state=self.random_state,
             device=device,
-            cache=self.cache,
+            cache=self.cache if pretrain else False,
         )
         ae.train()
         if self._has_decoder:
@@ -219,7 +234,12 @@ class SCGC(ClusterMixin, BaseEstimator):
         x, edge_index, edge_weight = unpack_graph(data, edge_index, edge_weight)
         n = x.size(0)
         self._check_params(n)
-        device = resolve_device(self.device)
+        if self.distributed:
+            from graphcl.distributed.env import current_context
+
+            device = current_context().device
+        else:
+            device = resolve_device(self.device)
         gen_state = torch.random.get_rng_state()
         torch.manual_seed(int(self.random_state))
         try:
@@ -235,6 +255,14 @@ class SCGC(ClusterMixin, BaseEstimator):
         t0 = time.perf_counter()
         w_index, w_value = self.positive_weights(edge_index.to(device), None if edge_weight is None else edge_weight.to(device), n)
         timings["prepare_seconds"] = time.perf_counter() - t0
+
+        if self.distributed:
+            from graphcl.distributed.env import current_context
+            from graphcl.distributed.training import fit_sharded
+
+            out = fit_sharded(self, x, w_index, w_value, current_context(), timings)
+            self._finish(out["encoder"], out["decoder"], out["assign"], out["z"], out["q"], out["history"], timings, x, device)
+            return
 
         t0 = time.perf_counter()
         encoder, decoder = self._build_network(x, device)
@@ -263,8 +291,7 @@ class SCGC(ClusterMixin, BaseEstimator):
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             epoch_seconds.append(time.perf_counter() - te)
-            if not all(np.isfinite(v) for v in terms.values()):
-                raise FloatingPointError(f"the training loss became non-finite at epoch {epoch}: {terms}")
+            self._check_finite(terms, epoch)
             history.append(terms)
         timings["train_seconds"] = time.perf_counter() - t0
         timings["epoch_seconds"] = epoch_seconds
@@ -273,6 +300,15 @@ class SCGC(ClusterMixin, BaseEstimator):
         with torch.no_grad():
             z = encode_in_chunks(encoder, x, self._chunk(n))
             q = assign(z)
+        self._finish(encoder, decoder, assign, z, q, history, timings, x, device)
+
+    @staticmethod
+    def _check_finite(terms: Dict[str, float], epoch: int) -> None:
+        if not all(np.isfinite(v) for v in terms.values()):
+            raise FloatingPointError(f"the training loss became non-finite at epoch {epoch}: {terms}")
+
+    def _finish(self, encoder, decoder, assign, z: Tensor, q: Tensor, history, timings, x: Tensor, device) -> None:
+        """Set the fitted attributes from the final (eval-mode) ``z [N, d]`` and ``q [N, K]``."""
         self.encoder_ = encoder
         self.decoder_ = decoder
         self.assignment_ = assign
@@ -336,6 +372,12 @@ class SCGC(ClusterMixin, BaseEstimator):
 
     def _batch_contrast_term(self, contrast, z, anchor_pos, edge_index, edge_weight, q, stats, num_nodes) -> Tensor:
         return contrast(z, edge_index, edge_weight, anchors=anchor_pos)
+
+    def _sharded_contrast_term(self, contrast, z, q, shard, group) -> Tensor:
+        """This rank's share of the contrastive term (distributed training)."""
+        from graphcl.distributed.losses import sharded_neighbor_contrast
+
+        return sharded_neighbor_contrast(contrast, z, shard, group)
 
     def _contrastive_loss(self) -> torch.nn.Module:
         return NeighborContrastLoss(self.temperature, self.block_size)

@@ -139,3 +139,47 @@ def test_rejects_bad_edges_and_block_size():
         NeighborContrastLoss(1.0, block_size=0)
     with pytest.raises(GraphclInputError, match="positive pair"):
         loss(z, torch.tensor([[0, 1], [1, 2]]), torch.zeros(2))
+
+
+def _dense_rows_log_den(zr, zc, self_index, t):
+    logits = zr @ zc.t() / t
+    rows = torch.nonzero(self_index >= 0).view(-1)
+    logits = logits.clone()
+    logits[rows, self_index[rows]] = 0.0
+    return torch.logsumexp(logits, dim=1)
+
+
+@pytest.mark.parametrize("temperature", [0.5, 0.02])  # fixed shift, and row maxima (1/T > 40)
+@pytest.mark.parametrize("block", [3, 64])
+def test_rows_log_denominator_equals_dense_values_and_gradients(temperature, block):
+    from graphcl.losses.neighbor_contrast import rows_log_denominator
+    from graphcl.ops.similarity import l2_normalize
+
+    g = torch.Generator().manual_seed(0)
+    zc = l2_normalize(torch.randn(11, 4, generator=g, dtype=torch.float64)).requires_grad_()
+    zr = l2_normalize(torch.randn(7, 4, generator=g, dtype=torch.float64)).requires_grad_()
+    self_index = torch.tensor([3, -1, 0, 10, -1, 5, 6])
+    weights = torch.rand(7, generator=g, dtype=torch.float64)
+    got = rows_log_denominator(zr, zc, self_index, temperature, block)
+    want = _dense_rows_log_den(zr, zc, self_index, temperature)
+    torch.testing.assert_close(got, want)
+    g_got = torch.autograd.grad((got * weights).sum(), (zr, zc))
+    g_want = torch.autograd.grad((want * weights).sum(), (zr, zc))
+    for a, b in zip(g_got, g_want):
+        torch.testing.assert_close(a, b)
+
+
+def test_rows_log_denominator_of_all_rows_is_the_all_pairs_denominator():
+    from graphcl.losses.neighbor_contrast import all_pairs_log_denominator, rows_log_denominator
+    from graphcl.ops.similarity import l2_normalize
+
+    zn = l2_normalize(torch.randn(20, 3, dtype=torch.float64))
+    torch.testing.assert_close(rows_log_denominator(zn, zn, torch.arange(20), 0.7, 4),
+                               all_pairs_log_denominator(zn, 0.7, 4))
+
+
+def test_rows_log_denominator_rejects_bad_self_index():
+    from graphcl.losses.neighbor_contrast import rows_log_denominator
+
+    with pytest.raises(GraphclInputError, match="self_index"):
+        rows_log_denominator(torch.randn(3, 2), torch.randn(4, 2), torch.tensor([0, 1, 4]), 1.0)
