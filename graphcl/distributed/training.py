@@ -63,7 +63,7 @@ def wrap_ddp(net: nn.Module, ctx: DistributedContext) -> DistributedDataParallel
     :func:`graphcl.distributed.count_communication`)."""
     device_ids = [ctx.device.index] if ctx.device.type == "cuda" else None
     try:
-        ddp = DistributedDataParallel(net, device_ids=device_ids, process_group=ctx.group, broadcast_buffers=False)
+        ddp = DistributedDataParallel(net, device_ids=device_ids, process_group=ctx.group)
     except RuntimeError as exc:
         raise collective_error("DistributedDataParallel (parameter broadcast)", exc, ctx.group) from exc
     ddp.register_comm_hook(ctx.group, _counting_allreduce_hook)
