@@ -53,7 +53,13 @@ def load_results(folder: Path) -> dict:
         if missing:
             raise SystemExit(f"error: {path} lacks provenance keys {missing}; refusing to tabulate it")
         family = res.get("family", "homogeneous")
-        results[(res["method"], res["dataset"]) if family == "homogeneous" else (res["method"], res["dataset"], family)] = res
+        if family == "homogeneous":
+            key = (res["method"], res["dataset"])
+        elif family == "distributed":  # one file per number of ranks
+            key = (res["method"], res["dataset"], family, res["config"]["world_size"])
+        else:
+            key = (res["method"], res["dataset"], family)
+        results[key] = res
     return results
 
 
@@ -119,6 +125,35 @@ def hetero_tables(results: dict, refs: dict) -> list:
     return lines
 
 
+def distributed_tables(results: dict) -> list:
+    """Data-parallel runs (experiments/train_distributed.py) beside the same method's
+    single-process seeds 0-4 on the same dataset."""
+    keys = sorted(k for k in results if len(k) == 4 and k[2] == "distributed")
+    if not keys:
+        return []
+    lines = ["## Distributed training", "",
+             "`torchrun` runs of `experiments/train_distributed.py` (CPU ranks, gloo) beside the single-process runs "
+             "of the same method and config, seeds 0–4. `|Δ| / std` is the distance of each distributed run's ACC "
+             "from the single-process mean, in single-process standard deviations.", "",
+             "| method | dataset | ranks | seeds | ACC | NMI | ARI | F1 | single-process ACC (seeds 0–4) | ACC \\|Δ\\| / std | s/epoch |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for key in keys:
+        method, dataset, _, ranks = key
+        runs = results[key]["runs"]
+        single = [r for r in results.get((method, dataset), {}).get("runs", []) if r["seed"] in range(5)]
+        if single:
+            mean, std = np.mean([r["acc"] for r in single]), np.std([r["acc"] for r in single])
+            ref = f"{mean:.4f} ± {std:.4f} ({len(single)} seeds)"
+            dist = ", ".join(f"{abs(r['acc'] - mean) / std:.2f}" if std > 0 else "–" for r in runs)
+        else:
+            ref, dist = "–", "–"
+        eps = [r["epoch_seconds_mean"] for r in runs if "epoch_seconds_mean" in r]
+        s_cell = f"{np.mean(eps):.3f} (load {np.mean([r.get('load_average', float('nan')) for r in runs]):.1f})" if eps else "–"
+        lines.append(f"| {METHOD_LABEL.get(method, method)} | {dataset} | {ranks} | {seed_text(runs, len(runs))} | "
+                     + " | ".join(fmt(runs, k) for k in METRICS) + f" | {ref} | {dist} | {s_cell} |")
+    return lines + [""]
+
+
 def reference_cell(refs: dict, method: str, dataset: str) -> str:
     entries = (refs.get(method) or {}).get(dataset) or []
     return "<br>".join(
@@ -160,6 +195,7 @@ def make_tables(results: dict, refs: dict) -> str:
                          + f" | {train} | {reference_cell(refs, method, dataset)} |")
         lines.append("")
     lines += hetero_tables(results, refs)
+    lines += distributed_tables(results)
     notes = refs.get("_sources") or {}
     if notes:
         lines += ["## Reference sources", ""]
