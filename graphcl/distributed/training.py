@@ -12,7 +12,7 @@ stays equal to it.
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -141,18 +141,8 @@ def fit_sharded(estimator: Any, x: Tensor, w_index: Tensor, w_value: Tensor, ctx
     net = wrap_ddp(ShardNet(encoder, assign, decoder), ctx)
     optimizer = torch.optim.Adam(net.parameters(), lr=estimator.lr)
     contrast = estimator._contrastive_loss()
-    history: List[Dict[str, float]] = []
-    epoch_seconds: List[float] = []
-    for epoch in range(estimator.epochs):
-        te = time.perf_counter()
-        terms = sharded_step(estimator, net, shard, contrast, optimizer, ctx)
-        if ctx.device.type == "cuda":
-            torch.cuda.synchronize(ctx.device)
-        epoch_seconds.append(time.perf_counter() - te)
-        estimator._check_finite(terms, epoch)
-        history.append(terms)
-    timings["train_seconds"] = time.perf_counter() - t0
-    timings["epoch_seconds"] = epoch_seconds
+    history = estimator._run_epochs(lambda: sharded_step(estimator, net, shard, contrast, optimizer, ctx),
+                                    ctx.device, timings, t0)
 
     encoder.eval()
     with torch.no_grad():

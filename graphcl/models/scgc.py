@@ -277,24 +277,13 @@ class SCGC(ClusterMixin, BaseEstimator):
             params += list(decoder.parameters())
         optimizer = torch.optim.Adam(params, lr=self.lr)
         contrast = self._contrastive_loss()
-        history: List[Dict[str, float]] = []
-        epoch_seconds: List[float] = []
         if self.batch_size is None:
             def run_epoch() -> Dict[str, float]:
                 return self._step(x, w_index, w_value, encoder, decoder, assign, contrast, optimizer)
         else:
             run_epoch = self._minibatch_epochs(x, w_index, w_value, z0, encoder, decoder, assign, contrast, optimizer)
         del z0
-        for epoch in range(self.epochs):
-            te = time.perf_counter()
-            terms = run_epoch()
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            epoch_seconds.append(time.perf_counter() - te)
-            self._check_finite(terms, epoch)
-            history.append(terms)
-        timings["train_seconds"] = time.perf_counter() - t0
-        timings["epoch_seconds"] = epoch_seconds
+        history = self._run_epochs(run_epoch, device, timings, t0)
 
         encoder.eval()
         with torch.no_grad():
@@ -302,10 +291,23 @@ class SCGC(ClusterMixin, BaseEstimator):
             q = assign(z)
         self._finish(encoder, decoder, assign, z, q, history, timings, x, device)
 
-    @staticmethod
-    def _check_finite(terms: Dict[str, float], epoch: int) -> None:
-        if not all(np.isfinite(v) for v in terms.values()):
-            raise FloatingPointError(f"the training loss became non-finite at epoch {epoch}: {terms}")
+    def _run_epochs(self, run_epoch, device: torch.device, timings: Dict[str, Any], t0: float) -> List[Dict[str, float]]:
+        """Run ``self.epochs`` epochs of ``run_epoch() -> loss terms``; stop on a non-finite
+        loss; record ``train_seconds`` (since ``t0``) and ``epoch_seconds`` in ``timings``."""
+        history: List[Dict[str, float]] = []
+        epoch_seconds: List[float] = []
+        for epoch in range(self.epochs):
+            te = time.perf_counter()
+            terms = run_epoch()
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            epoch_seconds.append(time.perf_counter() - te)
+            if not all(np.isfinite(v) for v in terms.values()):
+                raise FloatingPointError(f"the training loss became non-finite at epoch {epoch}: {terms}")
+            history.append(terms)
+        timings["train_seconds"] = time.perf_counter() - t0
+        timings["epoch_seconds"] = epoch_seconds
+        return history
 
     def _finish(self, encoder, decoder, assign, z: Tensor, q: Tensor, history, timings, x: Tensor, device) -> None:
         """Set the fitted attributes from the final (eval-mode) ``z [N, d]`` and ``q [N, K]``."""
