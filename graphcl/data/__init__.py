@@ -9,8 +9,10 @@ from graphcl.data.datasets import (
     default_data_root,
     list_datasets,
     load_dataset,
+    verify_dataset,
 )
 from graphcl.data.edge_list import from_edge_list
+from graphcl.data.user_files import read_edges, read_features, read_graph_npz, read_labels, read_user_graph
 from graphcl.data.hetero import (
     HETERO_DATASET_INFO,
     HeteroDatasetInfo,
@@ -49,5 +51,11 @@ __all__ = [
     "metapath_contexts",
     "pathsim_topk",
     "planted_partition_graph",
+    "read_edges",
+    "read_features",
+    "read_graph_npz",
+    "read_labels",
+    "read_user_graph",
     "save_graph",
+    "verify_dataset",
 ]

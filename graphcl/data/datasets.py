@@ -315,6 +315,51 @@ def _verify(path: Path, rel: str, data_root: Path) -> None:
         )
 
 
+def verify_folders(folders: list[str], data_root: Path) -> list[str]:
+    """Check every file that ``checksums.json`` lists under ``folders`` of ``data_root``.
+
+    Returns:
+        One line per problem (a missing file or a sha256 mismatch), empty when all match.
+    """
+    table: dict[str, str] = {}
+    for table_path in (data_root / CHECKSUMS_FILE, default_data_root() / CHECKSUMS_FILE):
+        if table_path.is_file():
+            table = {**_read_checksums(table_path), **table}
+    problems = []
+    for folder in folders:
+        entries = {rel: digest for rel, digest in table.items() if rel.startswith(folder + "/")}
+        if not entries:
+            problems.append(f"{folder}: no checksums listed")
+        for rel, digest in sorted(entries.items()):
+            path = data_root / rel
+            if not path.is_file():
+                problems.append(f"{path}: missing")
+            elif _sha256(path) != digest.lower():
+                problems.append(f"{path}: sha256 mismatch (corrupted or altered)")
+    return problems
+
+
+def verify_dataset(name: str, root: Optional[PathLike] = None, heterogeneous: bool = False) -> list[str]:
+    """Checksum every shipped file of a dataset (``acm`` and ``dblp`` exist in both families:
+    ``heterogeneous`` selects which).
+
+    Returns:
+        The problems found (see :func:`verify_folders`); empty when every file matches.
+
+    Raises:
+        GraphclInputError: Unknown name, or no data root holds the dataset.
+    """
+    from graphcl.data.hetero import hetero_dataset_info
+
+    if heterogeneous:
+        info = hetero_dataset_info(name)
+        data_root = _resolve_root(info, root)
+        folders = [f for f in (info.meow_folder, info.heco_folder) if f and (data_root / f).is_dir()]
+        return verify_folders(folders, data_root)
+    info = dataset_info(name)
+    return verify_folders([info.folder], _resolve_root(info, root))
+
+
 # ----------------------------------------------------------------------------------------------
 # Parsed-array cache (keyed by the source file's sha256)
 # ----------------------------------------------------------------------------------------------
