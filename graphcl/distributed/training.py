@@ -142,7 +142,7 @@ def fit_sharded(estimator: Any, x: Tensor, w_index: Tensor, w_value: Tensor, ctx
     optimizer = torch.optim.Adam(net.parameters(), lr=estimator.lr)
     contrast = estimator._contrastive_loss()
     history = estimator._run_epochs(lambda: sharded_step(estimator, net, shard, contrast, optimizer, ctx),
-                                    ctx.device, timings, t0)
+                                    ctx.device, timings, t0, main=ctx.is_main)
 
     encoder.eval()
     with torch.no_grad():

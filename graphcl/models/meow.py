@@ -25,6 +25,7 @@ import torch.nn as nn
 from sklearn.base import BaseEstimator, ClusterMixin
 from torch import Tensor
 
+from graphcl.checkpoint import check_checkpoint_every, due, read_training_state, restore_training_state, write_training_state
 from graphcl.errors import GraphclInputError
 from graphcl.models.meow_views import mask_edges, mask_features, mean_operator, metapath_operator
 from graphcl.models.scgc import resolve_device
@@ -36,6 +37,7 @@ from graphcl.nn.hetero import (
     StandardizedGCN,
 )
 from graphcl.ops.sparse_matrix import row_mean_operator, spmm
+from graphcl.progress import EpochMonitor
 
 
 EdgeType = Tuple[str, str, str]
@@ -310,6 +312,9 @@ class MEOW(ClusterMixin, BaseEstimator):
         max_epochs: Upper bound on epochs.
         random_state: Seed (network init, masks, k-means, dropout).
         device: ``"cpu"``, ``"cuda"``, ``"auto"``.
+        progress, epoch_log, checkpoint, checkpoint_every: As :class:`graphcl.models.SCGC`:
+            a progress bar, a per-epoch log file, and training checkpoints that
+            ``fit(data, resume=path)`` continues from exactly (the patience counter included).
 
     Attributes:
         embeddings_ (ndarray ``[N, hidden]``), labels_ (ndarray ``[N]``), loss_history_ (list
@@ -337,6 +342,10 @@ class MEOW(ClusterMixin, BaseEstimator):
         max_epochs: int = 10000,
         random_state: int = 0,
         device: str = "cpu",
+        progress: bool = False,
+        epoch_log: Optional[str] = None,
+        checkpoint: Optional[str] = None,
+        checkpoint_every: int = 10,
     ) -> None:
         self.n_clusters = n_clusters
         self.target = target
@@ -355,6 +364,10 @@ class MEOW(ClusterMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.random_state = random_state
         self.device = device
+        self.progress = progress
+        self.epoch_log = epoch_log
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
 
     # -- pieces subclasses change ------------------------------------------------------------
     def _projection_channels(self) -> Optional[int]:
@@ -398,6 +411,7 @@ class MEOW(ClusterMixin, BaseEstimator):
         p = self.patience
         if p is not None and (isinstance(p, bool) or not isinstance(p, int) or p < 1):
             raise GraphclInputError(f"patience must be None or a positive integer, got {p!r}")
+        check_checkpoint_every(self.checkpoint_every)
 
     def _inputs(self, data: Any, device: torch.device) -> MetaPathInputs:
         """The meta-path inputs of ``data`` with this estimator's settings, on ``device``."""
@@ -413,8 +427,9 @@ class MEOW(ClusterMixin, BaseEstimator):
         return build_inputs(data, target, metapaths, _per_metapath(self.top_k, m, "top_k"),
                             _per_metapath(self.adj_mask, m, "adj_mask"), self.feat_mask, self.random_state).to(device)
 
-    def fit(self, data: Any, y: Any = None) -> "MEOW":
-        """Fit on a ``HeteroData``. Labels are never read (``y`` is ignored, as in scikit-learn)."""
+    def fit(self, data: Any, y: Any = None, resume: Any = None) -> "MEOW":
+        """Fit on a ``HeteroData``. Labels are never read (``y`` is ignored, as in scikit-learn).
+        ``resume``: a training checkpoint of this estimator's settings on this graph."""
         self._check_params()
         device = resolve_device(self.device)
         gen_state = torch.random.get_rng_state()
@@ -426,51 +441,84 @@ class MEOW(ClusterMixin, BaseEstimator):
                 from graphcl.validation import check_n_clusters
 
                 check_n_clusters(self.n_clusters, inputs.num_target)
+            state = None
+            if resume is not None:
+                state = read_training_state(self, resume, self._graph_facts(inputs), self.max_epochs)
             prepare = time.perf_counter() - t0
-            self._train(inputs, device)
+            self._train(inputs, device, state)
             self.timings_["prepare_seconds"] = prepare
         finally:
             torch.random.set_rng_state(gen_state)
         return self
 
-    def _train(self, inputs: MetaPathInputs, device: torch.device) -> None:
-        net = MEOWNetwork(
-            {t: (None if x is None else x.size(1)) for t, x in inputs.features.items()}, inputs.num_nodes,
-            inputs.target, inputs.metapath_contexts, self.hidden_channels, self._projection_channels(), self.dropout,
-        ).to(device)
+    @staticmethod
+    def _graph_facts(inputs: MetaPathInputs) -> Dict[str, Any]:
+        """What a training checkpoint records of the graph (a resume must match it)."""
+        return {"target": inputs.target, "num_nodes": dict(inputs.num_nodes),
+                "metapaths": list(inputs.metapath_names)}
+
+    @staticmethod
+    def _network_args(inputs: MetaPathInputs) -> Dict[str, Any]:
+        return {"feature_dims": {t: (None if x is None else x.size(1)) for t, x in inputs.features.items()},
+                "num_nodes": dict(inputs.num_nodes), "target": inputs.target,
+                "metapath_contexts": [list(c) for c in inputs.metapath_contexts]}
+
+    def _network(self, args: Dict[str, Any]) -> MEOWNetwork:
+        return MEOWNetwork(args["feature_dims"], args["num_nodes"], args["target"], args["metapath_contexts"],
+                           self.hidden_channels, self._projection_channels(), self.dropout)
+
+    def _train(self, inputs: MetaPathInputs, device: torch.device, resume: Optional[Dict[str, Any]] = None) -> None:
+        net = self._network(self._network_args(inputs)).to(device)
         loss_fn = self._make_loss(inputs).to(device)
         optimizer = torch.optim.Adam(list(net.parameters()) + list(loss_fn.parameters()), lr=self.lr,
                                      weight_decay=self.weight_decay)
+        modules = {"network": net, "loss": loss_fn}
         history: List[Dict[str, float]] = []
         epoch_seconds: List[float] = []
-        best, wait = float("inf"), 0
+        best, wait, start = float("inf"), 0, 0
+        if resume is not None:
+            restore_training_state(resume, modules, optimizer)
+            history, start = list(resume["history"]), resume["epoch"] + 1
+            best, wait = resume["extra"]["best"], resume["extra"]["wait"]
         t_train = time.perf_counter()
-        for epoch in range(self.max_epochs):
-            te = time.perf_counter()
-            net.train()
-            z, zc = net(inputs)
-            terms = self._loss(loss_fn, net, z, zc)
-            optimizer.zero_grad(set_to_none=True)
-            terms["loss"].backward()
-            optimizer.step()
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            epoch_seconds.append(time.perf_counter() - te)
-            values = {k: float(v.detach()) for k, v in terms.items()}
-            if not np.isfinite(values["loss"]):
-                raise FloatingPointError(f"the training loss became non-finite at epoch {epoch}: {values}")
-            history.append(values)
-            if values["loss"] < best:
-                best, wait = values["loss"], 0
-            else:
-                wait += 1
-            if self.patience is not None and wait >= self.patience:
-                break
+        last_saved: Optional[int] = None
+        with EpochMonitor(self.max_epochs, type(self).__name__, self.progress, self.epoch_log, start) as monitor:
+            for epoch in range(start, self.max_epochs):
+                if self.patience is not None and wait >= self.patience:
+                    break  # (a resumed run that had already stopped)
+                te = time.perf_counter()
+                net.train()
+                z, zc = net(inputs)
+                terms = self._loss(loss_fn, net, z, zc)
+                optimizer.zero_grad(set_to_none=True)
+                terms["loss"].backward()
+                optimizer.step()
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                epoch_seconds.append(time.perf_counter() - te)
+                values = {k: float(v.detach()) for k, v in terms.items()}
+                if not np.isfinite(values["loss"]):
+                    kept = f"; the last good checkpoint (epoch {last_saved}) is {self.checkpoint}" if last_saved is not None else ""
+                    raise FloatingPointError(f"the training loss became non-finite at epoch {epoch}: {values}{kept}")
+                history.append(values)
+                monitor.update(epoch, values, epoch_seconds[-1])
+                if values["loss"] < best:
+                    best, wait = values["loss"], 0
+                else:
+                    wait += 1
+                stop = self.patience is not None and wait >= self.patience
+                if due(self, epoch, epoch if stop else self.max_epochs - 1):
+                    write_training_state(self, epoch, history, modules, optimizer, self._graph_facts(inputs),
+                                         {"best": best, "wait": wait})
+                    last_saved = epoch
+                if stop:
+                    break
         train_seconds = time.perf_counter() - t_train
         net.eval()
         with torch.no_grad():
             z, _ = net(inputs)
         self.network_ = net
+        self.network_args_ = self._network_args(inputs)
         self.loss_module_ = loss_fn
         self.inputs_ = inputs
         self.embeddings_ = z.cpu().numpy()
@@ -493,10 +541,46 @@ class MEOW(ClusterMixin, BaseEstimator):
         settings)."""
         if not hasattr(self, "network_"):
             raise GraphclInputError(f"this {type(self).__name__} is not fitted yet: call fit() first")
+        if data is None and self.inputs_ is None:
+            raise GraphclInputError("this estimator was loaded from a file: pass the HeteroData to transform(data)")
         inputs = self.inputs_ if data is None else self._inputs(data, next(self.network_.parameters()).device)
         self.network_.eval()
         with torch.no_grad():
             return self.network_(inputs)[0].cpu().numpy()
+
+    def save(self, path: Any) -> None:
+        """Save the fitted estimator (network weights, settings, embeddings, labels) to
+        ``path``; ``type(model).load(path, device)`` reads it back on any device."""
+        from graphcl.checkpoint import save_checkpoint
+
+        if not hasattr(self, "network_"):
+            raise GraphclInputError(f"this {type(self).__name__} is not fitted yet: call fit() first")
+        attrs = {k: getattr(self, k) for k in ("embeddings_", "labels_", "loss_history_", "n_epochs_", "timings_")
+                 if hasattr(self, k)}
+        save_checkpoint({"kind": "fitted", "class": type(self).__name__, "params": self.get_params(),
+                         "network_args": self.network_args_, "state": {"network": self.network_.state_dict()},
+                         "attributes": attrs}, path)
+
+    @classmethod
+    def load(cls, path: Any, device: Any = "cpu") -> "MEOW":
+        """A fitted estimator saved by :meth:`save`, on ``device`` (``transform`` then needs the
+        graph: the meta-path inputs are not stored)."""
+        from graphcl.checkpoint import load_checkpoint
+
+        payload = load_checkpoint(path, "fitted")
+        if payload["class"] != cls.__name__:
+            raise GraphclInputError(f"{path} holds a {payload['class']}, not a {cls.__name__}")
+        return cls._from_checkpoint(payload, device)
+
+    @classmethod
+    def _from_checkpoint(cls, payload: Dict[str, Any], device: Any) -> "MEOW":
+        est = cls(**payload["params"])
+        net = est._network(payload["network_args"])
+        net.load_state_dict(payload["state"]["network"])
+        est.network_, est.network_args_, est.inputs_ = net.to(torch.device(device)).eval(), payload["network_args"], None
+        for key, value in payload["attributes"].items():
+            setattr(est, key, value)
+        return est
 
     def fit_predict(self, data: Any, y: Any = None) -> np.ndarray:
         """``fit(data).labels_`` (needs ``n_clusters``)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -13,11 +14,13 @@ import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClusterMixin
 from torch import Tensor
 
+from graphcl.checkpoint import check_checkpoint_every, due
 from graphcl.cluster import StudentTAssignment, kl_clustering_loss, kmeans_centers, target_distribution
 from graphcl.errors import GraphclInputError
 from graphcl.losses import NeighborContrastLoss
 from graphcl.models.minibatch import PositivePairBatches, anchor_batches, encode_in_chunks
 from graphcl.nn import AutoEncoder, MLPEncoder, pretrain_autoencoder
+from graphcl.progress import EpochMonitor
 from graphcl.ops import adjacency_power, normalize_adjacency
 from graphcl.validation import check_edge_index, check_edge_weight, check_features, check_n_clusters, check_positive
 
@@ -109,6 +112,16 @@ class SCGC(ClusterMixin, BaseEstimator):
         device: ``"cpu"``, ``"cuda"``, or ``"auto"`` (ignored with ``distributed=True``: the
             process group's device is used).
         cache: Cache pretrained autoencoders (``True``, ``False`` or a folder).
+        progress: Show a tqdm progress bar with the current loss (only when ``stderr`` is a
+            terminal; see :mod:`graphcl.progress`).
+        epoch_log: Write one row per epoch (loss terms, seconds) to this ``.csv`` or
+            ``.jsonl`` file.
+        checkpoint: Save the training state (weights, optimizer state, centres, epoch, loss
+            history, RNG states) to this file every ``checkpoint_every`` epochs and after the
+            last one; ``fit(data, resume=path)`` continues from it with exactly the result of an
+            uninterrupted run. A non-finite loss stops training with an error naming the epoch
+            and leaves the last good checkpoint in place.
+        checkpoint_every: Epochs between checkpoints.
         distributed: Data-parallel full-batch training over the process group joined with
             :func:`graphcl.distributed.init_from_env` (every rank calls ``fit`` with the same
             graph; see :mod:`graphcl.distributed.training` and ``docs/distributed.md``). The
@@ -150,6 +163,10 @@ class SCGC(ClusterMixin, BaseEstimator):
         random_state: int = 0,
         device: Union[str, torch.device] = "cpu",
         cache: Union[bool, str] = True,
+        progress: bool = False,
+        epoch_log: Optional[str] = None,
+        checkpoint: Optional[str] = None,
+        checkpoint_every: int = 10,
         distributed: bool = False,
     ) -> None:
         self.n_clusters = n_clusters
@@ -171,6 +188,10 @@ class SCGC(ClusterMixin, BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.cache = cache
+        self.progress = progress
+        self.epoch_log = epoch_log
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
         self.distributed = distributed
 
     # -- building blocks -------------------------------------------------------------------
@@ -192,6 +213,7 @@ class SCGC(ClusterMixin, BaseEstimator):
                 raise GraphclInputError(f"{name} must be a finite number >= 0, got {v!r}")
         check_positive(self.temperature, "temperature")
         check_positive(self.lr, "lr")
+        check_checkpoint_every(self.checkpoint_every)
         for name in ("epochs", "pretrain_epochs"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
@@ -226,14 +248,22 @@ class SCGC(ClusterMixin, BaseEstimator):
 
     # -- estimator API ---------------------------------------------------------------------
     def fit(
-        self, data: Any, edge_index: Optional[Tensor] = None, edge_weight: Optional[Tensor] = None, y: Any = None
+        self, data: Any, edge_index: Optional[Tensor] = None, edge_weight: Optional[Tensor] = None, y: Any = None,
+        resume: Optional[Union[str, "os.PathLike[str]"]] = None,
     ) -> "SCGC":
         """Fit on a graph. ``data`` is a PyG ``Data`` or a feature tensor ``[N, d]`` given with
         ``edge_index``. Labels are never read (``y`` is accepted and ignored, as in scikit-learn).
+        ``resume``: a training checkpoint (see ``checkpoint``) of this estimator's settings on
+        this graph, to continue from; ``epochs`` may be larger than when it was written.
         """
         x, edge_index, edge_weight = unpack_graph(data, edge_index, edge_weight)
         n = x.size(0)
         self._check_params(n)
+        self._resume = None
+        if resume is not None:
+            if self.distributed:
+                raise GraphclInputError("resume is not supported with distributed=True")
+            self._resume = self._load_training_state(resume, n, x.size(1))
         if self.distributed:
             from graphcl.distributed.env import current_context
 
@@ -264,17 +294,19 @@ class SCGC(ClusterMixin, BaseEstimator):
             self._finish(out["encoder"], out["decoder"], out["assign"], out["z"], out["q"], out["history"], timings, x, device)
             return
 
+        resume = self._resume
         t0 = time.perf_counter()
-        encoder, decoder = self._build_network(x, device)
+        encoder, decoder = self._build_network(x, device, pretrain=resume is None)
         timings["pretrain_seconds"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         assign = StudentTAssignment(self.n_clusters, self.embedding_dim).to(device)
-        z0 = encode_in_chunks(encoder, x, self._chunk(n))
-        assign.set_centers(kmeans_centers(z0, self.n_clusters, self.random_state, self.kmeans_n_init))
-        params = list(encoder.parameters()) + list(assign.parameters())
-        if decoder is not None:
-            params += list(decoder.parameters())
+        z0 = None
+        if resume is None:
+            z0 = encode_in_chunks(encoder, x, self._chunk(n))
+            assign.set_centers(kmeans_centers(z0, self.n_clusters, self.random_state, self.kmeans_n_init))
+        modules = {"encoder": encoder, "assign": assign, "decoder": decoder}
+        params = [p for m in modules.values() if m is not None for p in m.parameters()]
         optimizer = torch.optim.Adam(params, lr=self.lr)
         contrast = self._contrastive_loss()
         if self.batch_size is None:
@@ -283,7 +315,14 @@ class SCGC(ClusterMixin, BaseEstimator):
         else:
             run_epoch = self._minibatch_epochs(x, w_index, w_value, z0, encoder, decoder, assign, contrast, optimizer)
         del z0
-        history = self._run_epochs(run_epoch, device, timings, t0)
+        start, history = 0, []
+        if resume is not None:
+            start, history = self._restore_training_state(resume, modules, optimizer, run_epoch)
+
+        def save(epoch: int, history: List[Dict[str, float]]) -> None:
+            self._save_training_state(epoch, history, modules, optimizer, run_epoch, x)
+
+        history = self._run_epochs(run_epoch, device, timings, t0, start=start, history=history, save=save)
 
         encoder.eval()
         with torch.no_grad():
@@ -291,23 +330,100 @@ class SCGC(ClusterMixin, BaseEstimator):
             q = assign(z)
         self._finish(encoder, decoder, assign, z, q, history, timings, x, device)
 
-    def _run_epochs(self, run_epoch, device: torch.device, timings: Dict[str, Any], t0: float) -> List[Dict[str, float]]:
-        """Run ``self.epochs`` epochs of ``run_epoch() -> loss terms``; stop on a non-finite
-        loss; record ``train_seconds`` (since ``t0``) and ``epoch_seconds`` in ``timings``."""
-        history: List[Dict[str, float]] = []
+    def _run_epochs(self, run_epoch, device: torch.device, timings: Dict[str, Any], t0: float, *, start: int = 0,
+                    history: Optional[List[Dict[str, float]]] = None, save=None, main: bool = True) -> List[Dict[str, float]]:
+        """Run epochs ``start..epochs-1`` of ``run_epoch() -> loss terms``, reporting each to the
+        progress bar / epoch log (on the ``main`` process) and checkpointing through ``save``;
+        stop on a non-finite loss; record ``train_seconds`` (since ``t0``) and
+        ``epoch_seconds`` in ``timings``."""
+        history = list(history or [])
         epoch_seconds: List[float] = []
-        for epoch in range(self.epochs):
-            te = time.perf_counter()
-            terms = run_epoch()
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            epoch_seconds.append(time.perf_counter() - te)
-            if not all(np.isfinite(v) for v in terms.values()):
-                raise FloatingPointError(f"the training loss became non-finite at epoch {epoch}: {terms}")
-            history.append(terms)
+        last_saved: Optional[int] = None
+        with EpochMonitor(self.epochs, type(self).__name__, self.progress and main, self.epoch_log if main else None,
+                          start) as monitor:
+            for epoch in range(start, self.epochs):
+                te = time.perf_counter()
+                terms = run_epoch()
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                epoch_seconds.append(time.perf_counter() - te)
+                if not all(np.isfinite(v) for v in terms.values()):
+                    kept = (f"; the last good checkpoint (epoch {last_saved}) is {self.checkpoint}"
+                            if last_saved is not None else "")
+                    raise FloatingPointError(f"the training loss became non-finite at epoch {epoch}: {terms}{kept}")
+                history.append(terms)
+                monitor.update(epoch, terms, epoch_seconds[-1])
+                if save is not None and main and due(self, epoch, self.epochs - 1):
+                    save(epoch, history)
+                    last_saved = epoch
         timings["train_seconds"] = time.perf_counter() - t0
         timings["epoch_seconds"] = epoch_seconds
         return history
+
+    # -- checkpoints -----------------------------------------------------------------------------
+    def _save_training_state(self, epoch: int, history, modules, optimizer, run_epoch, x: Tensor) -> None:
+        from graphcl.checkpoint import write_training_state
+
+        extra = {"minibatch": run_epoch.state_dict()} if hasattr(run_epoch, "state_dict") else {}
+        write_training_state(self, epoch, history, modules, optimizer,
+                             {"num_nodes": x.size(0), "num_features": x.size(1)}, extra)
+
+    def _load_training_state(self, path, num_nodes: int, num_features: int) -> Dict[str, Any]:
+        from graphcl.checkpoint import read_training_state
+
+        return read_training_state(self, path, {"num_nodes": num_nodes, "num_features": num_features}, self.epochs)
+
+    def _restore_training_state(self, state, modules, optimizer, run_epoch) -> Tuple[int, List[Dict[str, float]]]:
+        from graphcl.checkpoint import restore_training_state
+
+        restore_training_state(state, modules, optimizer)
+        if "minibatch" in state["extra"]:
+            run_epoch.load_state_dict(state["extra"]["minibatch"])
+        log.info("%s: resuming after epoch %d", type(self).__name__, state["epoch"])
+        return state["epoch"] + 1, list(state["history"])
+
+    def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
+        """Save the fitted estimator (weights, centres, settings, results) to ``path``;
+        :func:`graphcl.checkpoint.load_estimator` (or ``type(model).load``) reads it back on any
+        device."""
+        from graphcl.checkpoint import save_checkpoint
+
+        self._check_fitted()
+        modules = {"encoder": self.encoder_, "assign": self.assignment_, "decoder": self.decoder_}
+        save_checkpoint({
+            "kind": "fitted", "class": type(self).__name__, "params": self.get_params(),
+            "num_features": self.n_features_in_,
+            "state": {k: m.state_dict() for k, m in modules.items() if m is not None},
+            "attributes": {k: getattr(self, k) for k in ("labels_", "embeddings_", "soft_assignments_",
+                                                         "cluster_centers_", "loss_history_", "timings_")},
+        }, path)
+
+    @classmethod
+    def load(cls, path: Union[str, "os.PathLike[str]"], device: Union[str, torch.device] = "cpu") -> "SCGC":
+        """A fitted estimator saved by :meth:`save`, with its networks on ``device``."""
+        from graphcl.checkpoint import load_checkpoint
+
+        payload = load_checkpoint(path, "fitted")
+        if payload["class"] != cls.__name__:
+            raise GraphclInputError(f"{path} holds a {payload['class']}, not a {cls.__name__}")
+        return cls._from_checkpoint(payload, device)
+
+    @classmethod
+    def _from_checkpoint(cls, payload: Dict[str, Any], device) -> "SCGC":
+        est = cls(**payload["params"])
+        dev = torch.device(device)
+        ae = AutoEncoder(payload["num_features"], tuple(est.hidden_channels), est.embedding_dim)
+        assign = StudentTAssignment(est.n_clusters, est.embedding_dim)
+        decoder = ae.decoder if "decoder" in payload["state"] else None
+        for key, module in (("encoder", ae.encoder), ("assign", assign), ("decoder", decoder)):
+            if module is not None:
+                module.load_state_dict(payload["state"][key])
+        est.encoder_, est.assignment_ = ae.encoder.to(dev).eval(), assign.to(dev)
+        est.decoder_ = None if decoder is None else decoder.to(dev)
+        for key, value in payload["attributes"].items():
+            setattr(est, key, value)
+        est.n_features_in_, est.device_ = payload["num_features"], dev
+        return est
 
     def _finish(self, encoder, decoder, assign, z: Tensor, q: Tensor, history, timings, x: Tensor, device) -> None:
         """Set the fitted attributes from the final (eval-mode) ``z [N, d]`` and ``q [N, K]``."""
@@ -340,11 +456,13 @@ class SCGC(ClusterMixin, BaseEstimator):
         n, device = x.size(0), x.device
         pairs = PositivePairBatches(w_index, w_value, n)
         gen = torch.Generator().manual_seed(int(self.random_state))
-        with torch.no_grad():
-            stats = self._batch_statistics(z0, assign(z0))  # the whole graph's, at the initial state
+        state: Dict[str, Any] = {"stats": None}
+        if z0 is not None:  # (a resumed run restores them)
+            with torch.no_grad():
+                state["stats"] = self._batch_statistics(z0, assign(z0))  # the whole graph's, at the initial state
 
         def run_epoch() -> Dict[str, float]:
-            nonlocal stats
+            stats = state["stats"]
             totals: Dict[str, float] = {}
             new_stats = None
             for anchors in anchor_batches(n, self.batch_size, gen, device):
@@ -362,9 +480,17 @@ class SCGC(ClusterMixin, BaseEstimator):
                 with torch.no_grad():
                     part = self._batch_statistics(za.detach(), q.detach())
                 new_stats = part if new_stats is None else {k: new_stats[k] + part[k] for k in part}
-            stats = new_stats  # the whole graph's, accumulated over this epoch
+            state["stats"] = new_stats  # the whole graph's, accumulated over this epoch
             return totals
 
+        def state_dict() -> Dict[str, Any]:
+            return {"stats": state["stats"], "generator": gen.get_state()}
+
+        def load_state_dict(saved: Dict[str, Any]) -> None:
+            state["stats"] = {k: v.to(device) for k, v in saved["stats"].items()}
+            gen.set_state(saved["generator"])
+
+        run_epoch.state_dict, run_epoch.load_state_dict = state_dict, load_state_dict  # type: ignore[attr-defined]
         return run_epoch
 
     def _batch_statistics(self, z: Tensor, q: Tensor) -> Dict[str, Tensor]:
