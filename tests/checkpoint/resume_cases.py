@@ -1,0 +1,36 @@
+"""The estimators and graphs of the resume tests (shared with the worker process)."""
+
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "distributed"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
+
+CASES = ("pamc", "scgc_star_minibatch", "scgc", "meow", "adameow")
+
+
+def build(case: str, **extra):
+    """``(graph, estimator)`` for a case, with ``extra`` estimator parameters."""
+    torch.set_num_threads(1)
+    if case in ("meow", "adameow"):
+        from test_models_meow import SMALL, planted_hetero
+
+        from graphcl.models import MEOW, AdaMEOW
+
+        data = planted_hetero()
+        del data["item"].y
+        if case == "meow":
+            return data, MEOW(3, random_state=0, **dict(SMALL, max_epochs=8, patience=None), **extra)
+        return data, AdaMEOW(3, random_state=0, hidden_channels=16, top_k=[20, 40], max_epochs=8, **extra)
+    import graph_fixture
+
+    from graphcl.models import SCGC, PamC, SCGCStar
+
+    common = dict(n_clusters=3, hidden_channels=(16,), embedding_dim=4, pretrain_epochs=2, epochs=8, cache=False,
+                  kmeans_n_init=2, random_state=0, lr=1e-2)
+    cls = {"pamc": PamC, "scgc_star_minibatch": SCGCStar, "scgc": SCGC}[case]
+    if case == "scgc_star_minibatch":
+        common["batch_size"] = 16
+    return graph_fixture.graph(), cls(**common, **extra)
