@@ -86,7 +86,7 @@ def load_estimator(path: PathLike, device: Union[str, torch.device] = "cpu"):
 
 
 #: Estimator parameters that may differ between a checkpoint and the run resuming from it.
-RUNTIME_PARAMS = ("progress", "epoch_log", "checkpoint", "checkpoint_every", "device", "cache", "epochs", "max_epochs",
+RUNTIME_PARAMS = ("progress", "epoch_log", "max_hours", "checkpoint", "checkpoint_every", "device", "cache", "epochs", "max_epochs",
                   "distributed")
 
 

@@ -4,6 +4,7 @@
     graphcl fit --method scgc_star --features x.csv --edges edges.csv --n-clusters 5
     graphcl fit --method pamc --graph graph.npz --n-clusters 5 --epochs 50
     graphcl evaluate --dataset usps --pred runs/usps/labels.csv
+    graphcl plot --run runs/usps --dataset usps
     graphcl datasets
 
 Errors print one ``error: ...`` line naming the item at fault and exit with status 1 (bad
@@ -50,6 +51,8 @@ FIT_EXAMPLES = """examples:
   graphcl fit --method meow --dataset acm --epochs 50
   graphcl fit --method scgc_star --features x.csv --edges edges.csv --n-clusters 5
   graphcl fit --method pamc --graph graph.npz --n-clusters 5 --labels y.csv
+  graphcl fit --method pamc --dataset usps --checkpoint ck.pt --log train.csv
+  graphcl fit --method pamc --dataset usps --checkpoint ck.pt --resume ck.pt   # after an interruption
 
 files: features: headerless CSV, one row of numbers per node (or .npy [N, F]); edges: two
 integer columns source,target and an optional weight column (or .npy [E, 2|3]); graph: .npz
@@ -61,6 +64,12 @@ default: for a user graph), else the estimator's defaults; --config selects anot
 EVALUATE_EXAMPLES = """examples:
   graphcl evaluate --dataset usps --pred runs/usps/labels.csv
   graphcl evaluate --labels y.csv --pred labels.csv --json"""
+
+PLOT_EXAMPLES = """examples:
+  graphcl plot --run runs/usps --dataset usps     # tsne.png (clusters | labels) and loss.png
+  graphcl plot --run out --labels y.csv --out figures
+
+reads embeddings.npy, labels.csv and summary.json (its loss history) of a `graphcl fit` folder."""
 
 DATASETS_EXAMPLES = """examples:
   graphcl datasets            # both families, sizes, checksum of every shipped file
@@ -92,7 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 or auto (default cpu)")
     fit.add_argument("--config", metavar="FILE.yaml", help="hyperparameter file (default: the checkout's experiments/configs)")
     fit.add_argument("--out", default=".", metavar="DIR", help="output folder (default: the current directory)")
-    fit.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    fit.add_argument("--log", metavar="FILE", help="per-epoch log: loss terms and seconds (.csv, or JSON lines)")
+    fit.add_argument("--checkpoint", metavar="FILE.pt", help="save the training state every --checkpoint-every epochs")
+    fit.add_argument("--checkpoint-every", type=int, default=10, metavar="N", help="epochs between checkpoints (10)")
+    fit.add_argument("--resume", metavar="FILE.pt", help="continue from a training checkpoint (same settings and graph)")
+    fit.add_argument("--save-model", action="store_true", help="also write the fitted estimator to model.pt in --out")
+    fit.add_argument("--quiet", action="store_true", help="print nothing but errors (no progress bar)")
+    fit.add_argument("-v", "--verbose", action="count", default=0, help="log milestones (-v) and every epoch (-vv)")
 
     ev = sub.add_parser("evaluate", help="score predicted clusters against labels",
                         description="ACC (Hungarian matching), NMI, ARI and macro F1 of a clustering.",
@@ -103,6 +118,17 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--heterogeneous", action="store_true", help="--dataset names a heterogeneous dataset (acm, dblp exist in both)")
     ev.add_argument("--pred", required=True, metavar="FILE", help="predicted clusters (labels.csv of `graphcl fit`)")
     ev.add_argument("--json", action="store_true", help="print the metrics as JSON")
+
+    pl = sub.add_parser("plot", help="t-SNE of the embeddings and the loss curve of a fit, as PNG",
+                        description="Draw tsne.png (coloured by predicted cluster, and by label when known) and loss.png.",
+                        epilog=PLOT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    pl.add_argument("--run", required=True, metavar="DIR", help="the --out folder of `graphcl fit`")
+    known = pl.add_mutually_exclusive_group()
+    known.add_argument("--labels", metavar="FILE", help="true labels, for a second t-SNE panel")
+    known.add_argument("--dataset", help="a shipped dataset whose labels to show")
+    pl.add_argument("--heterogeneous", action="store_true", help="--dataset is heterogeneous (acm, dblp exist in both)")
+    pl.add_argument("--out", metavar="DIR", help="where to write the PNGs (default: --run)")
+    pl.add_argument("--seed", type=int, default=0, help="t-SNE seed")
 
     ds = sub.add_parser("datasets", help="list the shipped datasets and verify their checksums",
                         description="Both dataset families with their sizes; every shipped file's sha256 is checked.",
@@ -197,6 +223,8 @@ def _estimator(method: str, params: Dict[str, Any], n_clusters: int, args):
     unknown = sorted(set(params) - known)
     if unknown:
         raise GraphclInputError(f"config keys {unknown} are not parameters of {cls.__name__}")
+    params.update(progress=not args.quiet, epoch_log=args.log, checkpoint=args.checkpoint,
+                  checkpoint_every=args.checkpoint_every)
     return cls(n_clusters=n_clusters, random_state=args.seed, device=args.device, **params)
 
 
@@ -229,8 +257,12 @@ def cmd_fit(args) -> int:
     n = int(data[data.target_node_type].num_nodes) if hetero else int(data.num_nodes)
     _say(args, f"fitting {args.method} on {source.get('dataset') or source.get('graph') or source.get('features')} "
                f"({n} nodes, {k} clusters, seed {args.seed}) ...")
+    if args.verbose:
+        from graphcl.progress import set_verbosity
+
+        set_verbosity("DEBUG" if args.verbose > 1 else "INFO")
     t0 = time.perf_counter()
-    model.fit(data)
+    model.fit(data, resume=args.resume)
     seconds = time.perf_counter() - t0
     labels = np.asarray(model.labels_, dtype=np.int64)
     out = Path(args.out)
@@ -245,10 +277,13 @@ def cmd_fit(args) -> int:
         "fit_seconds": seconds,
         "epochs": len(model.loss_history_),
         "final_loss": model.loss_history_[-1] if model.loss_history_ else None,
+        "loss_history": model.loss_history_,
     }
     if y is not None:
         summary["metrics"] = evaluate_clustering(y, labels)
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
+    if args.save_model:
+        model.save(out / "model.pt")
     _say(args, f"done in {seconds:.1f} s ({summary['epochs']} epochs): {out / 'labels.csv'}, "
                f"{out / 'embeddings.npy'}, {out / 'summary.json'}")
     if y is not None:
@@ -267,20 +302,52 @@ def cmd_evaluate(args) -> int:
     if args.labels:
         y, what = read_labels(args.labels), str(args.labels)
     else:
-        from graphcl.data import list_datasets, load_dataset, load_hetero_dataset
-
-        if args.heterogeneous or args.dataset.lower() not in list_datasets():
-            data = load_hetero_dataset(args.dataset)
-            y = data[data.target_node_type].y.numpy()
-        else:
-            y = load_dataset(args.dataset).y.numpy()
-        what = f"dataset {args.dataset}"
+        y, what = _dataset_labels(args.dataset, args.heterogeneous), f"dataset {args.dataset}"
     pred = read_labels(args.pred, "predictions")
     if pred.shape[0] != y.shape[0]:
         raise GraphclInputError(f"predictions file {args.pred} has {pred.shape[0]} rows but {what} has {y.shape[0]} labels")
     metrics = evaluate_clustering(y, pred)
     metrics["n_predicted_clusters"] = int(len(np.unique(pred)))
     print(json.dumps(metrics) if args.json else _metric_line(metrics) + f"  ({metrics['n_predicted_clusters']} clusters)")
+    return 0
+
+
+def _dataset_labels(name: str, heterogeneous: bool):
+    from graphcl.data import list_datasets, load_dataset, load_hetero_dataset
+
+    if heterogeneous or name.lower() not in list_datasets():
+        data = load_hetero_dataset(name)
+        return data[data.target_node_type].y.numpy()
+    return load_dataset(name).y.numpy()
+
+
+def cmd_plot(args) -> int:
+    import numpy as np
+
+    from graphcl.data import read_labels
+    from graphcl.plot import plot_embeddings, plot_loss
+
+    run = Path(args.run)
+    for fname in ("embeddings.npy", "labels.csv", "summary.json"):
+        if not (run / fname).is_file():
+            raise GraphclInputError(f"{run / fname} does not exist: --run must be the --out folder of `graphcl fit`")
+    try:
+        emb = np.load(run / "embeddings.npy", allow_pickle=False)
+        summary = json.loads((run / "summary.json").read_text())
+    except (ValueError, OSError) as exc:
+        raise GraphclInputError(f"{run}: unreadable embeddings.npy or summary.json ({exc})") from None
+    pred = read_labels(run / "labels.csv", "predictions")
+    truth = None
+    if args.labels:
+        truth = read_labels(args.labels)
+    elif args.dataset:
+        truth = _dataset_labels(args.dataset, args.heterogeneous)
+    out = Path(args.out) if args.out else run
+    t0 = time.perf_counter()
+    title = f"{summary.get('method', '')} on {(summary.get('source') or {}).get('dataset', run.name)}"
+    tsne = plot_embeddings(emb, pred, out / "tsne.png", true_labels=truth, seed=args.seed, title=title)
+    loss = plot_loss(summary.get("loss_history") or [], out / "loss.png", title=title)
+    print(f"wrote {tsne} and {loss} in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
@@ -315,7 +382,7 @@ def cmd_datasets(args) -> int:
     return EXIT_DATA if problems else 0
 
 
-COMMANDS = {"fit": cmd_fit, "evaluate": cmd_evaluate, "datasets": cmd_datasets}
+COMMANDS = {"fit": cmd_fit, "evaluate": cmd_evaluate, "plot": cmd_plot, "datasets": cmd_datasets}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

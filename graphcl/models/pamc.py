@@ -42,6 +42,8 @@ class PamC(SCGCStar):
         **kwargs: Everything :class:`graphcl.models.SCGC` takes (``block_size`` is unused).
     """
 
+    _all_pairs = False  # the meta-node loss is linear in N: no guard-rail
+
     def __init__(
         self, n_clusters: int = 2, *, meta_nodes: str = "hard", meta_node_scope: str = "global", **kwargs: Any
     ) -> None:

@@ -112,6 +112,11 @@ class SCGC(ClusterMixin, BaseEstimator):
         device: ``"cpu"``, ``"cuda"``, or ``"auto"`` (ignored with ``distributed=True``: the
             process group's device is used).
         cache: Cache pretrained autoencoders (``True``, ``False`` or a folder).
+        max_hours: Guard-rail for the exact all-pairs denominator (SCGC, SCGC* full-batch):
+            above 20 000 nodes, ``fit`` first times a sample block on the device and raises
+            :class:`GraphclInputError`, giving the estimate and suggesting PamC or
+            mini-batch training, when ``epochs`` would take longer than this. ``None``
+            disables the check.
         progress: Show a tqdm progress bar with the current loss (only when ``stderr`` is a
             terminal; see :mod:`graphcl.progress`).
         epoch_log: Write one row per epoch (loss terms, seconds) to this ``.csv`` or
@@ -163,6 +168,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         random_state: int = 0,
         device: Union[str, torch.device] = "cpu",
         cache: Union[bool, str] = True,
+        max_hours: Optional[float] = 24.0,
         progress: bool = False,
         epoch_log: Optional[str] = None,
         checkpoint: Optional[str] = None,
@@ -188,6 +194,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.cache = cache
+        self.max_hours = max_hours
         self.progress = progress
         self.epoch_log = epoch_log
         self.checkpoint = checkpoint
@@ -285,6 +292,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         t0 = time.perf_counter()
         w_index, w_value = self.positive_weights(edge_index.to(device), None if edge_weight is None else edge_weight.to(device), n)
         timings["prepare_seconds"] = time.perf_counter() - t0
+        self._check_all_pairs_cost(n, device)
 
         if self.distributed:
             from graphcl.distributed.env import current_context
@@ -359,6 +367,33 @@ class SCGC(ClusterMixin, BaseEstimator):
         timings["train_seconds"] = time.perf_counter() - t0
         timings["epoch_seconds"] = epoch_seconds
         return history
+
+    #: Whether the contrastive term has the exact O(N^2) all-pairs denominator.
+    _all_pairs = True
+    #: Below this many nodes an exact epoch takes seconds: no guard-rail measurement.
+    GUARD_MIN_NODES = 20_000
+
+    def _check_all_pairs_cost(self, n: int, device: torch.device) -> None:
+        """Refuse a full-batch exact run that would take more than ``max_hours`` (measured)."""
+        if not self._all_pairs or self.batch_size is not None or self.max_hours is None or n < self.GUARD_MIN_NODES:
+            return
+        from graphcl.losses.neighbor_contrast import estimate_all_pairs_seconds
+
+        ranks = 1
+        if self.distributed:
+            import torch.distributed as dist
+
+            ranks = dist.get_world_size()
+        per_epoch = estimate_all_pairs_seconds(n, self.embedding_dim, self.temperature, self.block_size, device) / ranks
+        hours = per_epoch * self.epochs / 3600
+        if hours > self.max_hours:
+            raise GraphclInputError(
+                f"{type(self).__name__}'s exact all-pairs loss on {n} nodes would take about {hours:.1f} h "
+                f"({per_epoch:.1f} s per epoch x {self.epochs} epochs, measured on {device}), more than max_hours="
+                f"{self.max_hours:g}: use PamC (graphcl.models.PamC, linear in N), mini-batch training (batch_size=...), "
+                f"or raise max_hours"
+            )
+        log.info("%s: exact all-pairs loss, about %.1f s per epoch on %d nodes", type(self).__name__, per_epoch, n)
 
     # -- checkpoints -----------------------------------------------------------------------------
     def _save_training_state(self, epoch: int, history, modules, optimizer, run_epoch, x: Tensor) -> None:

@@ -176,3 +176,23 @@ def test_console_entry_point_help_and_exit_status(files):
     res = subprocess.run([sys.executable, "-m", "graphcl", "evaluate", "--labels", str(files / "nope.csv"),
                           "--pred", str(files / "y.csv")], capture_output=True, text=True)
     assert res.returncode == 1 and res.stderr.startswith("error: labels file") and "Traceback" not in res.stderr
+
+
+def test_plot_command_and_checkpoint_options(files, tmp_path, capsys):
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "fit", "--method", "pamc", "--graph", files / "g.npz", "--n-clusters", 3, "--epochs", 2,
+                       "--config", files / "tiny.yaml", "--out", out, "--quiet", "--log", out / "log.csv",
+                       "--checkpoint", out / "ck.pt", "--checkpoint-every", 1, "--save-model")
+    assert code == 0, err
+    assert (out / "ck.pt").is_file() and (out / "model.pt").is_file() and len((out / "log.csv").read_text().splitlines()) == 3
+    code, stdout, err = run(capsys, "plot", "--run", out, "--labels", files / "y.csv")
+    assert code == 0, err
+    assert (out / "tsne.png").is_file() and (out / "loss.png").is_file() and "wrote" in stdout
+    # resume from the checkpoint of the last epoch: nothing left to train, same labels
+    before = (out / "labels.csv").read_text()
+    code, _, err = run(capsys, "fit", "--method", "pamc", "--graph", files / "g.npz", "--n-clusters", 3, "--epochs", 2,
+                       "--config", files / "tiny.yaml", "--out", out, "--quiet", "--resume", out / "ck.pt")
+    assert code == 0, err
+    assert (out / "labels.csv").read_text() == before
+    code, _, err = run(capsys, "plot", "--run", tmp_path / "nothing")
+    assert code == 1 and "--out folder" in err

@@ -116,3 +116,17 @@ def test_warns_when_clusters_are_left_empty():
     edge_index = torch.tensor([[0, 1], [1, 0]])
     with pytest.warns(RuntimeWarning, match="clusters received nodes"):
         SCGCStar(3, epochs=1, **SMALL).fit(x, edge_index=edge_index)
+
+
+def test_guard_rail_refuses_an_exact_run_that_would_take_hours(monkeypatch):
+    from graphcl.data import planted_partition_graph
+    from graphcl.models import PamC, SCGCStar
+
+    data = planted_partition_graph(20_000, 4, 4, 0.8, 8, 1.0)
+    with pytest.raises(GraphclInputError, match=r"20000 nodes would take about .* h \(.* s per epoch x 100000 epochs.*use PamC"):
+        SCGCStar(4, pretrain_epochs=0, epochs=100_000, max_hours=0.01).fit(data)
+    calls = []
+    monkeypatch.setattr("graphcl.losses.neighbor_contrast.estimate_all_pairs_seconds", lambda *a, **k: calls.append(a) or 1.0)
+    PamC(4, pretrain_epochs=0, epochs=1, max_hours=0.01, hidden_channels=(8,)).fit(data)  # linear: never measured
+    SCGCStar(4, pretrain_epochs=0, epochs=1, max_hours=None, hidden_channels=(8,), batch_size=4096).fit(data)
+    assert calls == []
