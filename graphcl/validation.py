@@ -90,6 +90,8 @@ def check_n_clusters(n_clusters: int, num_nodes: Optional[int] = None, name: str
         raise GraphclInputError(f"{name} must be an integer, got {n_clusters!r}")
     if n_clusters < 2:
         raise GraphclInputError(f"{name} must be at least 2, got {n_clusters}")
+    if num_nodes is not None and num_nodes < 2:
+        raise GraphclInputError(f"the graph has only {num_nodes} node: clustering needs at least 2 nodes")
     if num_nodes is not None and n_clusters > num_nodes:
         raise GraphclInputError(f"{name}={n_clusters} exceeds the number of nodes ({num_nodes})")
     return n_clusters
