@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
 STAMP := $(VENV)/.graphcl-installed
 
-.PHONY: install demo test clean
+.PHONY: install demo test lint clean
 
 install: $(STAMP)
 
@@ -26,6 +26,9 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q -m "not gpu" --durations=10
+
+lint: install
+	$(VENV)/bin/ruff check graphcl tests experiments
 
 clean:
 	rm -rf $(VENV) build *.egg-info

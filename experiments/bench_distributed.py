@@ -104,7 +104,7 @@ def launch(method: str, graph: Path, steps: int, ranks: int) -> dict:
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     outs = [p.communicate() for p in procs]
     if any(p.returncode for p in procs):
-        raise SystemExit(f"error: a rank failed:\n" + "\n".join(err[-3000:] for _, err in outs))
+        raise SystemExit("error: a rank failed:\n" + "\n".join(err[-3000:] for _, err in outs))
     return json.loads(outs[0][0].strip().splitlines()[-1])
 
 

@@ -24,13 +24,12 @@ METHODS = {"scgc_star": "scgc.yaml", "pamc": "pamc.yaml"}
 
 
 def worker(method: str, epochs: int, seed: int) -> dict:
-    from graphcl.experiment import peak_rss_mb
     import warnings
 
     import numpy as np
 
     from graphcl.data import load_dataset
-    from graphcl.experiment import load_config
+    from graphcl.experiment import load_config, peak_rss_mb
     from graphcl.models import PamC, SCGCStar
 
     cfg = load_config(HERE / "configs" / METHODS[method], method, "usps")

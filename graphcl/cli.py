@@ -213,7 +213,7 @@ def _load_heterogeneous(args) -> Tuple[Any, Any, int, Dict[str, Any]]:
 
 
 def _estimator(method: str, params: Dict[str, Any], n_clusters: int, args):
-    from graphcl.models import MEOW, PamC, SCGC, AdaMEOW, SCGCStar
+    from graphcl.models import MEOW, SCGC, AdaMEOW, PamC, SCGCStar
 
     cls = {"scgc": SCGC, "scgc_star": SCGCStar, "pamc": PamC, "meow": MEOW, "adameow": AdaMEOW}[method]
     params = dict(params)

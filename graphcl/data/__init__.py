@@ -12,7 +12,7 @@ from graphcl.data.datasets import (
     verify_dataset,
 )
 from graphcl.data.edge_list import from_edge_list
-from graphcl.data.user_files import read_edges, read_features, read_graph_npz, read_labels, read_user_graph
+from graphcl.data.graph_io import load_graph, save_graph
 from graphcl.data.hetero import (
     HETERO_DATASET_INFO,
     HeteroDatasetInfo,
@@ -21,11 +21,11 @@ from graphcl.data.hetero import (
     list_hetero_datasets,
     load_hetero_dataset,
 )
-from graphcl.data.metapath import metapath_adjacency, metapath_contexts, pathsim_topk
-from graphcl.data.graph_io import load_graph, save_graph
-from graphcl.data.ogb import OGB_NODE_DATASETS, load_ogb
 from graphcl.data.knn import KNN_METRICS, knn_graph_from_features
+from graphcl.data.metapath import metapath_adjacency, metapath_contexts, pathsim_topk
+from graphcl.data.ogb import OGB_NODE_DATASETS, load_ogb
 from graphcl.data.synthetic import planted_partition_graph
+from graphcl.data.user_files import read_edges, read_features, read_graph_npz, read_labels, read_user_graph
 
 __all__ = [
     "DATASET_INFO",

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
-from torch_geometric.utils import coalesce, remove_self_loops as _remove_self_loops, to_undirected
+from torch_geometric.utils import coalesce, to_undirected
+from torch_geometric.utils import remove_self_loops as _remove_self_loops
 
 from graphcl.errors import GraphclInputError
 from graphcl.validation import check_edge_index, check_edge_weight, check_features

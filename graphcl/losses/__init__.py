@@ -7,7 +7,6 @@ from graphcl.losses.neighbor_contrast import (
     all_pairs_log_denominator,
     positive_log_numerator,
 )
-
 from graphcl.losses.pamc import PamCLoss, meta_nodes
 
 __all__ = [

@@ -14,7 +14,6 @@ from graphcl.ops.scatter import scatter
 from graphcl.ops.similarity import edge_cosine_similarity, l2_normalize
 from graphcl.validation import check_edge_index, check_edge_weight, check_positive
 
-
 # With |s| <= 1 every logit is at most 1/T, so exp(s/T - 1/T) needs no per-row maximum as long as
 # exp(-2/T) stays a normal float32 (1/T <= 40). The shifted block is then symmetric, and only the
 # upper block-triangle is computed (half the work). Colder temperatures use exact row maxima.

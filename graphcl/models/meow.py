@@ -39,7 +39,6 @@ from graphcl.nn.hetero import (
 from graphcl.ops.sparse_matrix import row_mean_operator, spmm
 from graphcl.progress import EpochMonitor
 
-
 EdgeType = Tuple[str, str, str]
 
 

@@ -10,9 +10,9 @@ from torch import Tensor
 from graphcl.errors import GraphclInputError
 from graphcl.losses import PamCLoss
 from graphcl.losses.pamc import META_NODE_MODES, meta_nodes
+from graphcl.models.scgc import SCGCStar
 
 META_NODE_SCOPES = ("global", "batch")
-from graphcl.models.scgc import SCGCStar
 
 
 class PamC(SCGCStar):

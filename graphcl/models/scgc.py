@@ -20,8 +20,8 @@ from graphcl.errors import GraphclInputError
 from graphcl.losses import NeighborContrastLoss
 from graphcl.models.minibatch import PositivePairBatches, anchor_batches, encode_in_chunks
 from graphcl.nn import AutoEncoder, MLPEncoder, pretrain_autoencoder
-from graphcl.progress import EpochMonitor
 from graphcl.ops import adjacency_power, normalize_adjacency
+from graphcl.progress import EpochMonitor
 from graphcl.validation import check_edge_index, check_edge_weight, check_features, check_n_clusters, check_positive
 
 log = logging.getLogger(__name__)

@@ -48,12 +48,12 @@ class _RowChunkedMLP(torch.autograd.Function):
         n, layers = x.size(0), len(params) // 2
         acts: List[Tensor] = [x]
         h = x
-        for l in range(layers):
-            w, b = params[2 * l], params[2 * l + 1]
+        for layer in range(layers):
+            w, b = params[2 * layer], params[2 * layer + 1]
             out = h.new_empty(n, w.size(0))
             for s in range(0, n, chunk):
                 blk = torch.addmm(b, h[s : s + chunk], w.t(), out=out[s : s + chunk])
-                if l < layers - 1:
+                if layer < layers - 1:
                     blk.relu_()
             acts.append(out)
             h = out
@@ -72,12 +72,12 @@ class _RowChunkedMLP(torch.autograd.Function):
         n, chunk = acts[0].size(0), ctx.chunk
         for s in range(0, n, chunk):
             g = grad_out[s : s + chunk]
-            for l in reversed(range(layers)):
-                a = acts[l][s : s + chunk]
-                grads[2 * l].addmm_(g.t(), a)
-                grads[2 * l + 1].add_(g.sum(dim=0))
-                if l > 0:
-                    g = (g @ params[2 * l]).mul_(a > 0)  # ReLU'(pre) = 1[post > 0], as torch's relu backward
+            for layer in reversed(range(layers)):
+                a = acts[layer][s : s + chunk]
+                grads[2 * layer].addmm_(g.t(), a)
+                grads[2 * layer + 1].add_(g.sum(dim=0))
+                if layer > 0:
+                    g = (g @ params[2 * layer]).mul_(a > 0)  # ReLU'(pre) = 1[post > 0], as torch's relu backward
                 elif need_x:
                     torch.mm(g, params[0], out=grad_x[s : s + chunk])
         return (grad_x, None, *grads)

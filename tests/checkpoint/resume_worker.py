@@ -11,9 +11,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import resume_cases  # noqa: E402
+
 import graphcl.checkpoint as ck  # noqa: E402
 import graphcl.models.meow as meow_module  # noqa: E402
-import resume_cases  # noqa: E402
 
 case, path, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
 original = ck.write_training_state

@@ -12,6 +12,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import resume_cases  # noqa: E402
+
 from graphcl.checkpoint import load_checkpoint, load_estimator, save_checkpoint  # noqa: E402
 from graphcl.errors import GraphclInputError  # noqa: E402
 

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import graph_fixture  # noqa: E402
+
 from graphcl.distributed import count_communication, init_from_env, shard_graph, shutdown  # noqa: E402
 from graphcl.distributed.training import ShardNet, sharded_step, wrap_ddp  # noqa: E402
 

@@ -36,6 +36,6 @@ def launch(args: Sequence[str], world_size: int = 2, ranks: Sequence[int] | None
         except subprocess.TimeoutExpired:
             for q in procs:
                 q.kill()
-            raise AssertionError(f"a rank did not finish within {timeout:g} s (hang)")
+            raise AssertionError(f"a rank did not finish within {timeout:g} s (hang)") from None
         done.append(subprocess.CompletedProcess(p.args, p.returncode, out, err))
     return done

@@ -8,7 +8,6 @@ import torch.nn.functional as F
 from graphcl import GraphclInputError
 from graphcl.losses import AdaptiveWeightInfoNCE
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 

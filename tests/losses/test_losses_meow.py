@@ -9,7 +9,6 @@ import torch.nn.functional as F
 from graphcl import GraphclInputError
 from graphcl.losses import ClusterWeightedInfoNCE, PrototypeLoss, cluster_concentration
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 

@@ -12,7 +12,6 @@ from sklearn.metrics import adjusted_rand_score, f1_score, normalized_mutual_inf
 from graphcl import GraphclInputError
 from graphcl.metrics import evaluate_classification, evaluate_clustering_runs
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 

@@ -11,7 +11,7 @@ from graphcl.data import planted_partition_graph
 from graphcl.losses import NeighborContrastLoss, PamCLoss
 from graphcl.losses.pamc import meta_nodes
 from graphcl.metrics import cluster_acc
-from graphcl.models import PamC, SCGC, SCGCStar
+from graphcl.models import SCGC, PamC, SCGCStar
 from graphcl.models.minibatch import PositivePairBatches, anchor_batches, encode_in_chunks
 
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 from torch_geometric.data import Data
 
 from graphcl import GraphclInputError

@@ -9,6 +9,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checkpoint"))
 
 import resume_cases  # noqa: E402
+
 from graphcl.progress import EpochLog, EpochMonitor, set_verbosity  # noqa: E402
 
 

@@ -2,7 +2,6 @@
 type (GraphclInputError), the CLI's exit status (1 bad data, 2 bad usage), and a message that
 names the offending item. Isolated nodes, self-loops and duplicate edges are accepted."""
 
-import json
 import shutil
 from pathlib import Path
 
