@@ -21,6 +21,8 @@ import torch
 
 from graphcl.errors import GraphclInputError
 
+__all__ = ["estimator_class", "load_checkpoint", "load_estimator", "read_training_state", "restore_training_state", "save_checkpoint", "write_training_state"]
+
 FORMAT = "graphcl"
 PathLike = Union[str, os.PathLike]
 
@@ -71,7 +73,7 @@ def load_checkpoint(path: PathLike, kind: str | None = None) -> Dict[str, Any]:
 
 def estimator_class(name: str):
     """The estimator class a checkpoint names."""
-    from graphcl.models import MEOW, PamC, SCGC, AdaMEOW, SCGCStar
+    from graphcl.models import MEOW, SCGC, AdaMEOW, PamC, SCGCStar
 
     classes = {c.__name__: c for c in (SCGC, SCGCStar, PamC, MEOW, AdaMEOW)}
     if name not in classes:

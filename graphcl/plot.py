@@ -13,6 +13,8 @@ import numpy as np
 
 from graphcl.errors import GraphclInputError
 
+__all__ = ["plot_embeddings", "plot_loss", "tsne_2d"]
+
 PathLike = Union[str, os.PathLike]
 
 

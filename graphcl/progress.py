@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import Dict, Optional, Union
 
+__all__ = ["EpochLog", "EpochMonitor", "set_verbosity"]
+
 log = logging.getLogger("graphcl")
 
 _HANDLER: Optional[logging.Handler] = None
