@@ -53,3 +53,13 @@ def test_index_links_every_page():
     index = (DOCS / "index.md").read_text()
     pages = sorted(p.name for p in DOCS.glob("*.md") if p.name != "index.md")
     assert [p for p in pages if f"({p})" not in index] == []
+
+
+def test_citation_file_lists_the_method_papers():
+    import yaml
+
+    cff = yaml.safe_load((DOCS.parent / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0"
+    titles = " | ".join(r["title"] for r in cff["references"])
+    for words in ("SCGC", "meta-node approximation", "Weighted Negative Samples", "Adaptively Weighted"):
+        assert words in titles
