@@ -138,8 +138,9 @@ def restore_training_state(state: Dict[str, Any], modules: Dict[str, Any], optim
 
 
 def check_checkpoint_every(value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise GraphclInputError(f"checkpoint_every must be a positive integer, got {value!r}")
+    from graphcl.validation import check_int
+
+    check_int(value, "checkpoint_every")
 
 
 def due(est: Any, epoch: int, last_epoch: int) -> bool:

@@ -97,6 +97,17 @@ def check_n_clusters(n_clusters: int, num_nodes: Optional[int] = None, name: str
     return n_clusters
 
 
+def check_int(value: int, name: str, minimum: int = 1, allow_none: bool = False) -> Optional[int]:
+    """Check an integer argument ``>= minimum`` (``bool`` and floats are refused); ``None`` too
+    when ``allow_none``. The message names the argument and the accepted values."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        what = {1: "a positive integer", 0: "a non-negative integer"}.get(minimum, f"an integer >= {minimum}")
+        raise GraphclInputError(f"{name} must be {'None or ' if allow_none else ''}{what}, got {value!r}")
+    return value
+
+
 def check_positive(value: float, name: str) -> float:
     """Check a strictly positive finite number (temperature, learning rate, ...)."""
     try:

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphcl.errors import GraphclInputError
-from graphcl.validation import check_features, check_n_clusters
+from graphcl.validation import check_features, check_int, check_n_clusters
 
 METRICS = ("ip", "euclidean")
 INITS = ("k-means++", "random")
@@ -39,9 +39,7 @@ class KMeansResult(NamedTuple):
 
 
 def _check_int(value: int, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise GraphclInputError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
+    return check_int(value, name, minimum)
 
 
 def _normalize_centroids(c: Tensor, metric: str) -> Tensor:

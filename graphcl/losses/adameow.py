@@ -12,7 +12,7 @@ from torch.autograd.function import once_differentiable
 
 from graphcl.errors import GraphclInputError
 from graphcl.losses.meow import check_chunk_size, check_views
-from graphcl.validation import check_positive
+from graphcl.validation import check_int, check_positive
 
 _CHUNK_ELEMENTS = 1 << 20  # default bound on one [chunk, N, hidden] block (4 MB in float32)
 
@@ -127,8 +127,7 @@ class AdaptiveWeightInfoNCE(nn.Module):
     def __init__(self, in_channels: int, hidden: int = 16, temperature: float = 1.0, chunk_size: Optional[int] = None) -> None:
         super().__init__()
         for name, value in (("in_channels", in_channels), ("hidden", hidden)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise GraphclInputError(f"{name} must be a positive integer, got {value!r}")
+            check_int(value, name)
         self.in_channels, self.hidden = in_channels, hidden
         self.temperature = check_positive(temperature, "temperature")
         self.chunk_size = check_chunk_size(chunk_size)

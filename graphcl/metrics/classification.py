@@ -19,7 +19,7 @@ from torch import Tensor
 
 from graphcl.errors import GraphclInputError
 from graphcl.metrics.clustering import ari, nmi
-from graphcl.validation import check_features, check_n_clusters, check_positive
+from graphcl.validation import check_features, check_int, check_n_clusters, check_positive
 
 __all__ = ["evaluate_classification", "evaluate_clustering_runs"]
 
@@ -36,9 +36,7 @@ def _as_tensor(x: Any, name: str) -> Tensor:
 
 
 def _check_count(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise GraphclInputError(f"{name} must be a positive integer, got {value!r}")
-    return value
+    return check_int(value, name)
 
 
 def _check_split(idx: Any, n: int, name: str, device: torch.device) -> Tensor:

@@ -38,6 +38,7 @@ from graphcl.nn.hetero import (
 )
 from graphcl.ops.sparse_matrix import row_mean_operator, spmm
 from graphcl.progress import EpochMonitor
+from graphcl.validation import check_int
 
 EdgeType = Tuple[str, str, str]
 
@@ -404,12 +405,8 @@ class MEOW(ClusterMixin, BaseEstimator):
         if not (isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0):
             raise GraphclInputError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
         for name in ("max_epochs", "hidden_channels"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise GraphclInputError(f"{name} must be a positive integer, got {v!r}")
-        p = self.patience
-        if p is not None and (isinstance(p, bool) or not isinstance(p, int) or p < 1):
-            raise GraphclInputError(f"patience must be None or a positive integer, got {p!r}")
+            check_int(getattr(self, name), name)
+        check_int(self.patience, "patience", allow_none=True)
         check_checkpoint_every(self.checkpoint_every)
 
     def _inputs(self, data: Any, device: torch.device) -> MetaPathInputs:

@@ -22,7 +22,7 @@ from graphcl.models.minibatch import PositivePairBatches, anchor_batches, encode
 from graphcl.nn import AutoEncoder, MLPEncoder, pretrain_autoencoder
 from graphcl.ops import adjacency_power, normalize_adjacency
 from graphcl.progress import EpochMonitor
-from graphcl.validation import check_edge_index, check_edge_weight, check_features, check_n_clusters, check_positive
+from graphcl.validation import check_edge_index, check_edge_weight, check_features, check_int, check_n_clusters, check_positive
 
 log = logging.getLogger(__name__)
 
@@ -222,12 +222,8 @@ class SCGC(ClusterMixin, BaseEstimator):
         check_positive(self.lr, "lr")
         check_checkpoint_every(self.checkpoint_every)
         for name in ("epochs", "pretrain_epochs"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise GraphclInputError(f"{name} must be a non-negative integer, got {v!r}")
-        b = self.batch_size
-        if b is not None and (isinstance(b, bool) or not isinstance(b, int) or b < 2):
-            raise GraphclInputError(f"batch_size must be None or an integer >= 2, got {b!r}")
+            check_int(getattr(self, name), name, minimum=0)
+        b = check_int(self.batch_size, "batch_size", minimum=2, allow_none=True)
         if not isinstance(self.distributed, bool):
             raise GraphclInputError(f"distributed must be True or False, got {self.distributed!r}")
         if self.distributed and b is not None:

@@ -18,12 +18,11 @@ from torch import Tensor
 
 from graphcl.errors import GraphclInputError
 from graphcl.ops.sparse_matrix import SparseOperator, spmm
+from graphcl.validation import check_int
 
 
 def _check_dim(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise GraphclInputError(f"{name} must be a positive integer, got {value!r}")
-    return value
+    return check_int(value, name)
 
 
 def _check_dropout(p: float) -> float:
