@@ -21,7 +21,7 @@ import torch
 
 from graphcl.errors import GraphclInputError
 
-__all__ = ["estimator_class", "load_checkpoint", "load_estimator", "read_training_state", "restore_training_state", "save_checkpoint", "write_training_state"]
+__all__ = ["final_training_state", "estimator_class", "load_checkpoint", "load_estimator", "read_training_state", "restore_training_state", "save_checkpoint", "write_training_state"]
 
 FORMAT = "graphcl"
 PathLike = Union[str, os.PathLike]
@@ -135,6 +135,15 @@ def restore_training_state(state: Dict[str, Any], modules: Dict[str, Any], optim
             module.load_state_dict(state["state"][key])
     optimizer.load_state_dict(state["optimizer"])
     torch.random.set_rng_state(state["rng"]["torch"])
+
+
+def final_training_state(est: Any) -> Dict[str, Any]:
+    """What a fitted estimator's file keeps of its training: the optimizer state at the last
+    epoch (``None`` when not kept, e.g. after distributed training), that epoch, and the torch
+    RNG state at save time."""
+    optimizer = getattr(est, "_optimizer", None)
+    return {"optimizer": None if optimizer is None else optimizer.state_dict(),
+            "epoch": len(getattr(est, "loss_history_", [])) - 1, "rng": {"torch": torch.random.get_rng_state()}}
 
 
 def check_checkpoint_every(value: Any) -> None:

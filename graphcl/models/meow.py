@@ -514,6 +514,7 @@ class MEOW(ClusterMixin, BaseEstimator):
         with torch.no_grad():
             z, _ = net(inputs)
         self.network_ = net
+        self._optimizer = optimizer  # its state goes into save(path)
         self.network_args_ = self._network_args(inputs)
         self.loss_module_ = loss_fn
         self.inputs_ = inputs
@@ -545,9 +546,10 @@ class MEOW(ClusterMixin, BaseEstimator):
             return self.network_(inputs)[0].cpu().numpy()
 
     def save(self, path: Any) -> None:
-        """Save the fitted estimator (network weights, settings, embeddings, labels) to
+        """Save the fitted estimator (network weights, settings, embeddings, labels, the optimizer
+        state of the last epoch, the epoch, the RNG state) to
         ``path``; ``type(model).load(path, device)`` reads it back on any device."""
-        from graphcl.checkpoint import save_checkpoint
+        from graphcl.checkpoint import final_training_state, save_checkpoint
 
         if not hasattr(self, "network_"):
             raise GraphclInputError(f"this {type(self).__name__} is not fitted yet: call fit() first")
@@ -555,7 +557,7 @@ class MEOW(ClusterMixin, BaseEstimator):
                  if hasattr(self, k)}
         save_checkpoint({"kind": "fitted", "class": type(self).__name__, "params": self.get_params(),
                          "network_args": self.network_args_, "state": {"network": self.network_.state_dict()},
-                         "attributes": attrs}, path)
+                         "attributes": attrs, "training": final_training_state(self)}, path)
 
     @classmethod
     def load(cls, path: Any, device: Any = "cpu") -> "MEOW":
@@ -576,6 +578,7 @@ class MEOW(ClusterMixin, BaseEstimator):
         est.network_, est.network_args_, est.inputs_ = net.to(torch.device(device)).eval(), payload["network_args"], None
         for key, value in payload["attributes"].items():
             setattr(est, key, value)
+        est.optimizer_state_ = payload["training"]["optimizer"]
         return est
 
     def fit_predict(self, data: Any, y: Any = None) -> np.ndarray:

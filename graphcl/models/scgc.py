@@ -327,6 +327,7 @@ class SCGC(ClusterMixin, BaseEstimator):
             self._save_training_state(epoch, history, modules, optimizer, run_epoch, x)
 
         history = self._run_epochs(run_epoch, device, timings, t0, start=start, history=history, save=save)
+        self._optimizer = optimizer  # its state goes into save(path)
 
         encoder.eval()
         with torch.no_grad():
@@ -414,10 +415,11 @@ class SCGC(ClusterMixin, BaseEstimator):
         return state["epoch"] + 1, list(state["history"])
 
     def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
-        """Save the fitted estimator (weights, centres, settings, results) to ``path``;
+        """Save the fitted estimator to ``path``: weights, centres, settings, results, the
+        optimizer state of the last epoch, the epoch, the RNG state and the package version.
         :func:`graphcl.checkpoint.load_estimator` (or ``type(model).load``) reads it back on any
-        device."""
-        from graphcl.checkpoint import save_checkpoint
+        device (the optimizer state as ``optimizer_state_``)."""
+        from graphcl.checkpoint import final_training_state, save_checkpoint
 
         self._check_fitted()
         modules = {"encoder": self.encoder_, "assign": self.assignment_, "decoder": self.decoder_}
@@ -427,6 +429,7 @@ class SCGC(ClusterMixin, BaseEstimator):
             "state": {k: m.state_dict() for k, m in modules.items() if m is not None},
             "attributes": {k: getattr(self, k) for k in ("labels_", "embeddings_", "soft_assignments_",
                                                          "cluster_centers_", "loss_history_", "timings_")},
+            "training": final_training_state(self),
         }, path)
 
     @classmethod
@@ -454,6 +457,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         for key, value in payload["attributes"].items():
             setattr(est, key, value)
         est.n_features_in_, est.device_ = payload["num_features"], dev
+        est.optimizer_state_ = payload["training"]["optimizer"]
         return est
 
     def _finish(self, encoder, decoder, assign, z: Tensor, q: Tensor, history, timings, x: Tensor, device) -> None:

@@ -70,6 +70,9 @@ def test_save_and_load_a_fitted_estimator(case, tmp_path, one_thread):
     back = load_estimator(tmp_path / "model.pt", device="cpu")
     assert type(back) is type(est) and back.get_params() == est.get_params()
     np.testing.assert_array_equal(back.labels_, est.labels_)
+    saved = load_checkpoint(tmp_path / "model.pt", "fitted")
+    assert saved["version"] and saved["training"]["epoch"] == len(est.loss_history_) - 1
+    assert back.optimizer_state_["state"] and saved["training"]["rng"]["torch"].dtype == torch.uint8
     if case in ("meow", "adameow"):
         np.testing.assert_allclose(back.transform(data), est.transform(data), atol=1e-6)
     else:
