@@ -152,7 +152,11 @@ def main(argv=None) -> int:
     graph_dir = Path(args.graph_dir) if args.graph_dir else cache_dir() / "graphs"
     res = {"benchmark": "bench_distributed", "method": "bench_distributed", "dataset": "planted_partition",
            "started_at": now_iso(), "git_commit": git_commit(), "command": " ".join([Path(sys.executable).name, *sys.argv]),
-           "ranks": args.ranks, "environment": environment("cpu"), "runs": []}
+           "ranks": args.ranks, "environment": environment("cpu"), "runs": [],
+           "config": {"ranks": args.ranks, "steps": args.steps, "exact_large_steps": args.exact_large_steps,
+                      "sizes": args.sizes, "methods": args.methods, "K": bench_scaling.K,
+                      "hidden": list(bench_scaling.HIDDEN), "embedding": bench_scaling.EMBEDDING,
+                      **bench_scaling.HYPER}}
     for n in args.sizes:
         bench_scaling.ensure_graph(graph_dir, n)
         for method in args.methods:
