@@ -64,3 +64,16 @@ def test_bench_meow_small(tmp_path):
     (r,) = res["runs"]
     assert (r["method"], r["dataset"], r["epochs"], r["num_target_nodes"]) == ("meow", "freebase", 2, 3492)
     assert r["epoch_seconds_mean"] > 0 and r["peak_memory_mb"] > 0 and "| meow | freebase |" in md.read_text()
+
+
+def test_bench_distributed_small(tmp_path):
+    out, md = tmp_path / "d.json", tmp_path / "d.md"
+    run([str(ROOT / "experiments" / "bench_distributed.py"), "--sizes", "2000", "--steps", "1", "--graph-dir",
+         str(tmp_path / "graphs"), "--out", str(out), "--markdown", str(md)], tmp_path)
+    res = json.loads(out.read_text())
+    by_method = {r["method"]: r["steps"][-1]["bytes"] for r in res["runs"]}
+    k, d = res["config"]["K"], res["config"]["embedding"]
+    assert by_method["pamc"]["meta_nodes"] == by_method["pamc"]["meta_nodes.backward"] == 4 * k * (d + 1)
+    assert by_method["pamc"]["ddp_gradients"] == by_method["scgc_star"]["ddp_gradients"] > 0
+    assert by_method["scgc_star"]["embeddings.backward"] == 4 * d * 2000  # the [N, d] gradient all-reduce
+    assert "| pamc | 2,000 |" in md.read_text()
