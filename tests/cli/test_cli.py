@@ -77,6 +77,10 @@ def test_fit_on_npz_and_npy_inputs(files, tmp_path, capsys):
     code, stdout, err = run(capsys, "fit", "--method", "pamc", "--features", files / "x.npy", "--edges", files / "edges.csv",
                             "--n-clusters", 3, "--epochs", 2, "--config", files / "tiny.yaml", "--out", tmp_path / "b", "--quiet")
     assert code == 0 and stdout == ""
+    code, _, err = run(capsys, "plot", "--run", tmp_path / "a")  # the NPZ run, no labels: one t-SNE panel
+    assert code == 0 and (tmp_path / "a" / "tsne.png").is_file(), err
+    code, stdout, _ = run(capsys, "evaluate", "--labels", files / "y.csv", "--pred", tmp_path / "a" / "labels.csv")
+    assert code == 0 and stdout.startswith("ACC ")
 
 
 def test_fit_and_evaluate_on_a_shipped_dataset(files, tmp_path, capsys):
@@ -87,6 +91,9 @@ def test_fit_and_evaluate_on_a_shipped_dataset(files, tmp_path, capsys):
     assert summary["source"] == {"dataset": "cora"} and "NMI" in stdout
     code, stdout, _ = run(capsys, "evaluate", "--dataset", "cora", "--pred", tmp_path / "labels.csv")
     assert code == 0 and stdout.startswith("ACC ")
+    code, _, err = run(capsys, "plot", "--run", tmp_path, "--dataset", "cora", "--out", tmp_path / "fig")
+    assert code == 0, err
+    assert (tmp_path / "fig" / "tsne.png").stat().st_size > 0 and (tmp_path / "fig" / "loss.png").stat().st_size > 0
 
 
 @pytest.mark.parametrize("method", ["meow", "adameow"])
