@@ -26,19 +26,18 @@ sys.path.insert(0, str(HERE.parent))
 
 DATASETS = ("acm", "dblp", "aminer", "imdb", "freebase")
 METHODS = ("meow", "adameow")
-EVAL_KEYS = ("eval_lr", "eval_weight_decay")
 
 
 def worker(method: str, dataset: str, epochs: int, config: str) -> dict:
     import numpy as np
 
     from graphcl.data import load_hetero_dataset
-    from graphcl.experiment import load_config, peak_rss_mb
+    from graphcl.experiment import estimator_params, load_config, peak_rss_mb
     from graphcl.models import MEOW, AdaMEOW
 
     data = load_hetero_dataset(dataset)
     after_load = peak_rss_mb()
-    cfg = {k: v for k, v in load_config(config, method, dataset).items() if k not in EVAL_KEYS}
+    cfg = estimator_params(load_config(config, method, dataset))
     cfg.update(max_epochs=epochs, patience=None)
     model = (MEOW if method == "meow" else AdaMEOW)(random_state=0, **cfg)
     del data[data.target_node_type].y

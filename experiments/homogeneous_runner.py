@@ -19,8 +19,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # runnable from a plain checkout
 
 BASELINES = ("kmeans", "kmeans_smoothed")
-# Config keys that configure the experiment, not the estimator.
-NON_ESTIMATOR_KEYS = ("n_clusters", "hops", "n_init")
 
 
 def build_parser(doc: str, methods: Sequence[str], config: Path) -> argparse.ArgumentParser:
@@ -42,7 +40,7 @@ def run_one(args: argparse.Namespace, cfg: dict, make_estimator: Callable[..., o
 
     from graphcl.cluster import kmeans
     from graphcl.data import load_dataset
-    from graphcl.experiment import load_average, peak_memory_mb
+    from graphcl.experiment import estimator_params, load_average, peak_memory_mb
     from graphcl.metrics import evaluate_clustering
     from graphcl.ops import smooth_features
 
@@ -65,9 +63,7 @@ def run_one(args: argparse.Namespace, cfg: dict, make_estimator: Callable[..., o
         run["train_seconds"] = time.perf_counter() - t0
         pred = pred.numpy()
     else:
-        params = {key: cfg[key] for key in cfg if key not in NON_ESTIMATOR_KEYS}
-        if "hidden_channels" in params:
-            params["hidden_channels"] = tuple(params["hidden_channels"])
+        params = estimator_params(cfg)
         model = make_estimator(args.method, n_clusters=k, random_state=seed, device=args.device, **params)
         model.fit(labels_free)
         pred = model.labels_

@@ -33,7 +33,6 @@ sys.path.insert(0, str(HERE.parent))  # runnable from a plain checkout
 METHODS = ("meow", "adameow", "kmeans", "kmeans_smoothed")
 DATASETS = ("acm", "dblp", "aminer", "imdb", "freebase")
 RATIOS = ("20", "40", "60")
-EVAL_KEYS = ("eval_lr", "eval_weight_decay", "n_init", "hops")
 
 
 def unlabelled(data, target: str):
@@ -73,7 +72,7 @@ def run_one(args, cfg: dict) -> dict:
 
     from graphcl.cluster import kmeans
     from graphcl.data import load_hetero_dataset
-    from graphcl.experiment import load_average, peak_memory_mb
+    from graphcl.experiment import estimator_params, load_average, peak_memory_mb
     from graphcl.metrics import evaluate_classification, evaluate_clustering, evaluate_clustering_runs
 
     data = load_hetero_dataset(args.dataset, **({"features": args.features} if args.features else {}))
@@ -98,7 +97,7 @@ def run_one(args, cfg: dict) -> dict:
     else:
         from graphcl.models import MEOW, AdaMEOW
 
-        params = {key: v for key, v in cfg.items() if key not in EVAL_KEYS}
+        params = estimator_params(cfg)
         if args.epochs is not None:
             params["max_epochs"] = args.epochs
         model = (MEOW if args.method == "meow" else AdaMEOW)(n_clusters=k, random_state=args.seed, device=args.device, **params)

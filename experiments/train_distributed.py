@@ -28,7 +28,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # runnable from a plain checkout
 
 CONFIGS = {"scgc_star": ("scgc.yaml", "scgc_star"), "pamc": ("pamc.yaml", "pamc")}
-NON_ESTIMATOR_KEYS = ("n_clusters", "hops", "n_init")
 
 
 def parse(argv=None) -> argparse.Namespace:
@@ -51,7 +50,15 @@ def main(argv=None) -> int:
     from graphcl.data import load_dataset
     from graphcl.distributed import all_reduce_sum, init_from_env, shutdown
     from graphcl.errors import GraphclDistributedError, GraphclInputError
-    from graphcl.experiment import git_commit, load_average, load_config, now_iso, peak_memory_mb, write_result
+    from graphcl.experiment import (
+        estimator_params,
+        git_commit,
+        load_average,
+        load_config,
+        now_iso,
+        peak_memory_mb,
+        write_result,
+    )
     from graphcl.metrics import evaluate_clustering
     from graphcl.models import PamC, SCGCStar
 
@@ -70,9 +77,7 @@ def main(argv=None) -> int:
         y = data.y.numpy()
         labels_free = data.clone()
         del labels_free.y  # the estimator never gets labels
-        params = {key: cfg[key] for key in cfg if key not in NON_ESTIMATOR_KEYS}
-        if "hidden_channels" in params:
-            params["hidden_channels"] = tuple(params["hidden_channels"])
+        params = estimator_params(cfg)
         k = int(cfg.get("n_clusters") or data.num_classes)
         cls = PamC if args.method == "pamc" else SCGCStar
         model = cls(n_clusters=k, random_state=args.seed, distributed=True, **params)

@@ -30,8 +30,6 @@ HETEROGENEOUS_METHODS = ("meow", "adameow")
 #: method -> (config file, YAML section)
 CONFIG_FILES = {"scgc": ("scgc.yaml", "scgc"), "scgc_star": ("scgc.yaml", "scgc_star"), "pamc": ("pamc.yaml", "pamc"),
                 "meow": ("meow.yaml", "meow"), "adameow": ("meow.yaml", "adameow")}
-#: config keys that configure an experiment or its evaluation, not the estimator
-NON_ESTIMATOR_KEYS = ("n_clusters", "hops", "n_init", "eval_lr", "eval_weight_decay")
 
 
 class UsageError(Exception):
@@ -147,17 +145,13 @@ def _config_dir() -> Path:
 def hyperparameters(method: str, dataset: Optional[str], config: Optional[str]) -> Tuple[Dict[str, Any], str]:
     """The estimator's keyword arguments from a config file: the dataset's block over
     ``default:`` (a user graph gets ``default:``). Returns ``(params, source)``."""
-    from graphcl.experiment import load_config
+    from graphcl.experiment import estimator_params, load_config
 
     fname, section = CONFIG_FILES[method]
     path = Path(config) if config else _config_dir() / fname
     if not config and not path.is_file():
         return {}, "estimator defaults (no experiments/configs found)"
-    cfg = load_config(path, section, dataset or "default")
-    params = {k: v for k, v in cfg.items() if k not in NON_ESTIMATOR_KEYS}
-    if "hidden_channels" in params and isinstance(params["hidden_channels"], list):
-        params["hidden_channels"] = tuple(params["hidden_channels"])
-    return params, str(path)
+    return estimator_params(load_config(path, section, dataset or "default")), str(path)
 
 
 def _without_labels(data, target: Optional[str] = None):

@@ -23,6 +23,19 @@ PROVENANCE_KEYS = ("method", "dataset", "config", "command", "git_commit", "star
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+#: Config keys that configure an experiment or its evaluation, not an estimator.
+NON_ESTIMATOR_KEYS = ("n_clusters", "hops", "n_init", "eval_lr", "eval_weight_decay")
+
+
+def estimator_params(cfg: Dict[str, Any]) -> Dict[str, Any]:
+    """An estimator's keyword arguments from a config block: everything but
+    :data:`NON_ESTIMATOR_KEYS`, with a YAML list ``hidden_channels`` as a tuple."""
+    params = {k: v for k, v in cfg.items() if k not in NON_ESTIMATOR_KEYS}
+    if isinstance(params.get("hidden_channels"), list):
+        params["hidden_channels"] = tuple(params["hidden_channels"])
+    return params
+
+
 def load_config(path: os.PathLike | str, method: str, dataset: str) -> Dict[str, Any]:
     """Read ``path`` (YAML): ``{method: {default: {...}, <dataset>: {...}}}``.
 
