@@ -21,7 +21,7 @@ import torch
 
 from graphcl.errors import GraphclInputError
 
-__all__ = ["final_training_state", "estimator_class", "load_checkpoint", "load_estimator", "read_training_state", "restore_training_state", "save_checkpoint", "write_training_state"]
+__all__ = ["final_training_state", "non_finite_error", "estimator_class", "load_checkpoint", "load_estimator", "read_training_state", "restore_training_state", "save_checkpoint", "write_training_state"]
 
 FORMAT = "graphcl"
 PathLike = Union[str, os.PathLike]
@@ -81,9 +81,12 @@ def estimator_class(name: str):
     return classes[name]
 
 
-def load_estimator(path: PathLike, device: Union[str, torch.device] = "cpu"):
-    """A fitted estimator saved with its ``save(path)`` method, on ``device``."""
+def load_estimator(path: PathLike, device: Union[str, torch.device] = "cpu", expected: Any = None):
+    """A fitted estimator saved with its ``save(path)`` method, on ``device``; ``expected``: the
+    class it must be (what ``SCGC.load`` / ``MEOW.load`` pass)."""
     payload = load_checkpoint(path, "fitted")
+    if expected is not None and payload["class"] != expected.__name__:
+        raise GraphclInputError(f"{path} holds a {payload['class']}, not a {expected.__name__}")
     return estimator_class(payload["class"])._from_checkpoint(payload, device)
 
 
@@ -144,6 +147,13 @@ def final_training_state(est: Any) -> Dict[str, Any]:
     optimizer = getattr(est, "_optimizer", None)
     return {"optimizer": None if optimizer is None else optimizer.state_dict(),
             "epoch": len(getattr(est, "loss_history_", [])) - 1, "rng": {"torch": torch.random.get_rng_state()}}
+
+
+def non_finite_error(epoch: int, terms: Dict[str, float], checkpoint: Any, last_saved: int | None) -> FloatingPointError:
+    """The error a training loop raises when its loss becomes non-finite: it names the epoch and,
+    when one was written, the last good checkpoint (which stays in place)."""
+    kept = f"; the last good checkpoint (epoch {last_saved}) is {checkpoint}" if last_saved is not None else ""
+    return FloatingPointError(f"the training loss became non-finite at epoch {epoch}: {terms}{kept}")
 
 
 def check_checkpoint_every(value: Any) -> None:

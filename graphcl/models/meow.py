@@ -25,7 +25,14 @@ import torch.nn as nn
 from sklearn.base import BaseEstimator, ClusterMixin
 from torch import Tensor
 
-from graphcl.checkpoint import check_checkpoint_every, due, read_training_state, restore_training_state, write_training_state
+from graphcl.checkpoint import (
+    check_checkpoint_every,
+    due,
+    non_finite_error,
+    read_training_state,
+    restore_training_state,
+    write_training_state,
+)
 from graphcl.errors import GraphclInputError
 from graphcl.models.meow_views import mask_edges, mask_features, mean_operator, metapath_operator
 from graphcl.models.scgc import resolve_device
@@ -494,8 +501,7 @@ class MEOW(ClusterMixin, BaseEstimator):
                 epoch_seconds.append(time.perf_counter() - te)
                 values = {k: float(v.detach()) for k, v in terms.items()}
                 if not np.isfinite(values["loss"]):
-                    kept = f"; the last good checkpoint (epoch {last_saved}) is {self.checkpoint}" if last_saved is not None else ""
-                    raise FloatingPointError(f"the training loss became non-finite at epoch {epoch}: {values}{kept}")
+                    raise non_finite_error(epoch, values, self.checkpoint, last_saved)
                 history.append(values)
                 monitor.update(epoch, values, epoch_seconds[-1])
                 if values["loss"] < best:
@@ -563,12 +569,9 @@ class MEOW(ClusterMixin, BaseEstimator):
     def load(cls, path: Any, device: Any = "cpu") -> "MEOW":
         """A fitted estimator saved by :meth:`save`, on ``device`` (``transform`` then needs the
         graph: the meta-path inputs are not stored)."""
-        from graphcl.checkpoint import load_checkpoint
+        from graphcl.checkpoint import load_estimator
 
-        payload = load_checkpoint(path, "fitted")
-        if payload["class"] != cls.__name__:
-            raise GraphclInputError(f"{path} holds a {payload['class']}, not a {cls.__name__}")
-        return cls._from_checkpoint(payload, device)
+        return load_estimator(path, device, expected=cls)
 
     @classmethod
     def _from_checkpoint(cls, payload: Dict[str, Any], device: Any) -> "MEOW":

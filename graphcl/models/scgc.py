@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClusterMixin
 from torch import Tensor
 
-from graphcl.checkpoint import check_checkpoint_every, due
+from graphcl.checkpoint import check_checkpoint_every, due, non_finite_error
 from graphcl.cluster import StudentTAssignment, kl_clustering_loss, kmeans_centers, target_distribution
 from graphcl.errors import GraphclInputError
 from graphcl.losses import NeighborContrastLoss
@@ -262,11 +262,11 @@ class SCGC(ClusterMixin, BaseEstimator):
         x, edge_index, edge_weight = unpack_graph(data, edge_index, edge_weight)
         n = x.size(0)
         self._check_params(n)
-        self._resume = None
+        state = None
         if resume is not None:
             if self.distributed:
                 raise GraphclInputError("resume is not supported with distributed=True")
-            self._resume = self._load_training_state(resume, n, x.size(1))
+            state = self._load_training_state(resume, n, x.size(1))
         if self.distributed:
             from graphcl.distributed.env import current_context
 
@@ -276,12 +276,14 @@ class SCGC(ClusterMixin, BaseEstimator):
         gen_state = torch.random.get_rng_state()
         torch.manual_seed(int(self.random_state))
         try:
-            self._fit(x, edge_index, edge_weight, device)
+            self._fit(x, edge_index, edge_weight, device, state)
         finally:
             torch.random.set_rng_state(gen_state)
         return self
 
-    def _fit(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], device: torch.device) -> None:
+    def _fit(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], device: torch.device,
+             resume: Optional[Dict[str, Any]] = None) -> None:
+        """Train; ``resume`` is a training checkpoint already checked against this run."""
         n = x.size(0)
         timings: Dict[str, Any] = {}
         x = x.to(device, torch.float32)
@@ -298,7 +300,6 @@ class SCGC(ClusterMixin, BaseEstimator):
             self._finish(out["encoder"], out["decoder"], out["assign"], out["z"], out["q"], out["history"], timings, x, device)
             return
 
-        resume = self._resume
         t0 = time.perf_counter()
         encoder, decoder = self._build_network(x, device, pretrain=resume is None)
         timings["pretrain_seconds"] = time.perf_counter() - t0
@@ -353,9 +354,7 @@ class SCGC(ClusterMixin, BaseEstimator):
                     torch.cuda.synchronize(device)
                 epoch_seconds.append(time.perf_counter() - te)
                 if not all(np.isfinite(v) for v in terms.values()):
-                    kept = (f"; the last good checkpoint (epoch {last_saved}) is {self.checkpoint}"
-                            if last_saved is not None else "")
-                    raise FloatingPointError(f"the training loss became non-finite at epoch {epoch}: {terms}{kept}")
+                    raise non_finite_error(epoch, terms, self.checkpoint, last_saved)
                 history.append(terms)
                 monitor.update(epoch, terms, epoch_seconds[-1])
                 if save is not None and main and due(self, epoch, self.epochs - 1):
@@ -435,12 +434,9 @@ class SCGC(ClusterMixin, BaseEstimator):
     @classmethod
     def load(cls, path: Union[str, "os.PathLike[str]"], device: Union[str, torch.device] = "cpu") -> "SCGC":
         """A fitted estimator saved by :meth:`save`, with its networks on ``device``."""
-        from graphcl.checkpoint import load_checkpoint
+        from graphcl.checkpoint import load_estimator
 
-        payload = load_checkpoint(path, "fitted")
-        if payload["class"] != cls.__name__:
-            raise GraphclInputError(f"{path} holds a {payload['class']}, not a {cls.__name__}")
-        return cls._from_checkpoint(payload, device)
+        return load_estimator(path, device, expected=cls)
 
     @classmethod
     def _from_checkpoint(cls, payload: Dict[str, Any], device) -> "SCGC":

@@ -15,6 +15,7 @@ import resume_cases  # noqa: E402
 
 from graphcl.checkpoint import load_checkpoint, load_estimator, save_checkpoint  # noqa: E402
 from graphcl.errors import GraphclInputError  # noqa: E402
+from graphcl.models import MEOW, SCGC  # noqa: E402
 
 WORKER = Path(__file__).resolve().parent / "resume_worker.py"
 KILL_AT = 3
@@ -73,6 +74,9 @@ def test_save_and_load_a_fitted_estimator(case, tmp_path, one_thread):
     saved = load_checkpoint(tmp_path / "model.pt", "fitted")
     assert saved["version"] and saved["training"]["epoch"] == len(est.loss_history_) - 1
     assert back.optimizer_state_["state"] and saved["training"]["rng"]["torch"].dtype == torch.uint8
+    other = next(c for c in (SCGC, MEOW) if not isinstance(est, c))
+    with pytest.raises(GraphclInputError, match=f"holds a {type(est).__name__}, not a {other.__name__}"):
+        other.load(tmp_path / "model.pt")
     if case in ("meow", "adameow"):
         np.testing.assert_allclose(back.transform(data), est.transform(data), atol=1e-6)
     else:
