@@ -91,12 +91,19 @@ def is_communication_error(exc: BaseException) -> bool:
     return any(marker in text for marker in _BACKEND_MARKERS)
 
 
+@contextlib.contextmanager
+def _failing_clearly(op: str, group) -> Iterator[None]:
+    """Turn a backend error inside the block into :func:`collective_error`."""
+    try:
+        yield
+    except RuntimeError as exc:
+        raise collective_error(op, exc, group) from exc
+
+
 def _all_reduce_(t: Tensor, group, label: str) -> Tensor:
     record(label, t)
-    try:
+    with _failing_clearly(f"all_reduce[{label}]", group):
         dist.all_reduce(t, group=group)
-    except RuntimeError as exc:
-        raise collective_error(f"all_reduce[{label}]", exc, group) from exc
     return t
 
 
@@ -129,10 +136,8 @@ def all_gather_counts(n: int, group=None, device=None) -> List[int]:
     t = torch.tensor([n], dtype=torch.long, device=device)
     out = [torch.zeros_like(t) for _ in range(dist.get_world_size(group))]
     record("counts", t)
-    try:
+    with _failing_clearly("all_gather[counts]", group):
         dist.all_gather(out, t, group=group)
-    except RuntimeError as exc:
-        raise collective_error("all_gather[counts]", exc, group) from exc
     return [int(v) for v in out]
 
 
@@ -142,10 +147,8 @@ def _gather(x: Tensor, counts: Sequence[int], group, label: str) -> Tensor:
     pad[: x.size(0)] = x
     out = [torch.empty_like(pad) for _ in counts]
     record(label, pad)
-    try:
+    with _failing_clearly(f"all_gather[{label}]", group):
         dist.all_gather(out, pad, group=group)
-    except RuntimeError as exc:
-        raise collective_error(f"all_gather[{label}]", exc, group) from exc
     return torch.cat([part[:c] for part, c in zip(out, counts)], dim=0)
 
 
@@ -182,13 +185,3 @@ def all_gather_rows(x: Tensor, counts: Sequence[int], group=None, label: str = "
     if x.requires_grad:
         return _AllGatherRows.apply(x, list(counts), group, label)
     return _gather(x, counts, group, label)
-
-
-def broadcast_(t: Tensor, src: int = 0, group=None, label: str = "broadcast") -> Tensor:
-    """In-place broadcast from ``src`` (for tensors outside the DDP module)."""
-    record(label, t)
-    try:
-        dist.broadcast(t, src=src, group=group)
-    except RuntimeError as exc:
-        raise collective_error(f"broadcast[{label}]", exc, group) from exc
-    return t

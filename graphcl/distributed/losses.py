@@ -21,9 +21,8 @@ from torch import Tensor
 from graphcl.cluster import kl_clustering_loss, target_distribution
 from graphcl.distributed.collectives import all_gather_rows, all_reduce_sum
 from graphcl.distributed.shard import GraphShard
-from graphcl.errors import GraphclInputError
 from graphcl.losses import NeighborContrastLoss, PamCLoss
-from graphcl.losses.neighbor_contrast import positive_log_numerator, rows_log_denominator
+from graphcl.losses.neighbor_contrast import positive_log_numerator, require_positive_pairs, rows_log_denominator
 from graphcl.losses.pamc import meta_nodes
 from graphcl.ops.similarity import l2_normalize
 
@@ -49,8 +48,7 @@ def _positive_part(zn: Tensor, shard: GraphShard, temperature: float, group) -> 
     log_num, has_pos = positive_log_numerator(zn, shard.w_index, shard.w_value, temperature)
     log_num, has_pos = log_num[:n], has_pos[:n]
     count = all_reduce_sum(has_pos.sum().to(zn.dtype), group, "positive_count")
-    if float(count) == 0:
-        raise GraphclInputError("edge_index/edge_weight give no node a positive pair: the loss is undefined")
+    require_positive_pairs(count > 0)  # over the whole graph, not this shard
     return log_num, has_pos, count
 
 
