@@ -40,7 +40,7 @@ def run_one(args: argparse.Namespace, cfg: dict, make_estimator: Callable[..., o
 
     from graphcl.cluster import kmeans
     from graphcl.data import load_dataset
-    from graphcl.experiment import estimator_params, load_average, peak_memory_mb
+    from graphcl.experiment import estimator_params, load_average, peak_memory_mb, without_labels
     from graphcl.metrics import evaluate_clustering
     from graphcl.ops import smooth_features
 
@@ -48,8 +48,7 @@ def run_one(args: argparse.Namespace, cfg: dict, make_estimator: Callable[..., o
     data = load_dataset(args.dataset)
     y = data.y.numpy()
     k = int(cfg.get("n_clusters") or data.num_classes)
-    labels_free = data.clone()
-    del labels_free.y  # the estimator never gets labels
+    labels_free = without_labels(data)  # the estimator never gets labels
     run = {"seed": seed}
     if args.method in BASELINES:
         t0 = time.perf_counter()

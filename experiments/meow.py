@@ -35,16 +35,6 @@ DATASETS = ("acm", "dblp", "aminer", "imdb", "freebase")
 RATIOS = ("20", "40", "60")
 
 
-def unlabelled(data, target: str):
-    """A copy of the graph without labels or splits (what the estimator gets)."""
-    free = data.clone()
-    store = free[target]
-    for key in list(store.keys()):
-        if key == "y" or key.endswith(("_mask_20", "_mask_40", "_mask_60")):
-            del store[key]
-    return free
-
-
 def smoothed_target_features(data, target: str, metapaths: dict, hops: int):
     r"""The heterogeneous ``kmeans_smoothed`` input: :math:`\frac1M\sum_m \hat A_m^{h} X`, with
     :math:`\hat A_m` the row-normalised meta-path adjacency (binary, symmetric, self-loops).
@@ -72,7 +62,7 @@ def run_one(args, cfg: dict) -> dict:
 
     from graphcl.cluster import kmeans
     from graphcl.data import load_hetero_dataset
-    from graphcl.experiment import estimator_params, load_average, peak_memory_mb
+    from graphcl.experiment import estimator_params, load_average, peak_memory_mb, without_labels
     from graphcl.metrics import evaluate_classification, evaluate_clustering, evaluate_clustering_runs
 
     data = load_hetero_dataset(args.dataset, **({"features": args.features} if args.features else {}))
@@ -101,7 +91,7 @@ def run_one(args, cfg: dict) -> dict:
         if args.epochs is not None:
             params["max_epochs"] = args.epochs
         model = (MEOW if args.method == "meow" else AdaMEOW)(n_clusters=k, random_state=args.seed, device=args.device, **params)
-        model.fit(unlabelled(data, target))
+        model.fit(without_labels(data, target))
         pred, emb = model.labels_, model.embeddings_
         t = model.timings_
         run.update(prepare_seconds=t["prepare_seconds"], train_seconds=t["train_seconds"], epochs=model.n_epochs_,

@@ -57,6 +57,7 @@ def main(argv=None) -> int:
         load_config,
         now_iso,
         peak_memory_mb,
+        without_labels,
         write_result,
     )
     from graphcl.metrics import evaluate_clustering
@@ -75,8 +76,7 @@ def main(argv=None) -> int:
             cfg["epochs"] = args.epochs
         data = load_dataset(args.dataset)
         y = data.y.numpy()
-        labels_free = data.clone()
-        del labels_free.y  # the estimator never gets labels
+        labels_free = without_labels(data)  # the estimator never gets labels
         params = estimator_params(cfg)
         k = int(cfg.get("n_clusters") or data.num_classes)
         cls = PamC if args.method == "pamc" else SCGCStar

@@ -154,23 +154,15 @@ def hyperparameters(method: str, dataset: Optional[str], config: Optional[str]) 
     return estimator_params(load_config(path, section, dataset or "default")), str(path)
 
 
-def _without_labels(data, target: Optional[str] = None):
-    free = data.clone()
-    store = free[target] if target else free
-    for key in list(store.keys()):
-        if key == "y" or key.endswith(("_mask_20", "_mask_40", "_mask_60")):
-            del store[key]
-    return free
-
-
 def _load_homogeneous(args) -> Tuple[Any, Optional[Any], int, Dict[str, Any]]:
     """(graph without labels, labels or None, n_clusters, source description)."""
     from graphcl.data import load_dataset, read_graph_npz, read_labels, read_user_graph
+    from graphcl.experiment import without_labels
 
     if args.dataset:
         data = load_dataset(args.dataset)
         k = args.n_clusters or int(data.num_classes)
-        return _without_labels(data), data.y.numpy(), k, {"dataset": data.name}
+        return without_labels(data), data.y.numpy(), k, {"dataset": data.name}
     if args.features:
         if not args.edges:
             raise UsageError("--features needs --edges FILE")
@@ -188,13 +180,14 @@ def _load_homogeneous(args) -> Tuple[Any, Optional[Any], int, Dict[str, Any]]:
             raise GraphclInputError(f"labels file {args.labels} has {y.shape[0]} labels for {data.num_nodes} nodes")
     elif getattr(data, "y", None) is not None:
         y = data.y.numpy()
-    return _without_labels(data), y, args.n_clusters, source
+    return without_labels(data), y, args.n_clusters, source
 
 
 def _load_heterogeneous(args) -> Tuple[Any, Any, int, Dict[str, Any]]:
     import numpy as np
 
     from graphcl.data import load_hetero_dataset
+    from graphcl.experiment import without_labels
 
     if not args.dataset:
         raise UsageError(f"--method {args.method} trains on heterogeneous graphs: give --dataset "
@@ -203,7 +196,7 @@ def _load_heterogeneous(args) -> Tuple[Any, Any, int, Dict[str, Any]]:
     target = data.target_node_type
     y = data[target].y.numpy()
     k = args.n_clusters or int(len(np.unique(y)))
-    return _without_labels(data, target), y, k, {"dataset": args.dataset, "family": "heterogeneous", "target": target}
+    return without_labels(data, target), y, k, {"dataset": args.dataset, "family": "heterogeneous", "target": target}
 
 
 def _estimator(method: str, params: Dict[str, Any], n_clusters: int, args):

@@ -36,6 +36,17 @@ def estimator_params(cfg: Dict[str, Any]) -> Dict[str, Any]:
     return params
 
 
+def without_labels(data: Any, target: Optional[str] = None) -> Any:
+    """A copy of a graph without its labels or HeCo splits (what an estimator is given): ``y``
+    and the ``*_mask_20/40/60`` of ``data`` (a ``Data``) or of ``data[target]`` (a ``HeteroData``)."""
+    free = data.clone()
+    store = free[target] if target else free
+    for key in list(store.keys()):
+        if key == "y" or key.endswith(("_mask_20", "_mask_40", "_mask_60")):
+            del store[key]
+    return free
+
+
 def load_config(path: os.PathLike | str, method: str, dataset: str) -> Dict[str, Any]:
     """Read ``path`` (YAML): ``{method: {default: {...}, <dataset>: {...}}}``.
 
