@@ -23,6 +23,7 @@ import torch
 from torch_geometric.data import Data
 
 from graphcl.data.edge_list import from_edge_list
+from graphcl.data.hetero import _line_of_row
 from graphcl.errors import GraphclInputError
 
 PathLike = Union[str, os.PathLike]
@@ -110,18 +111,15 @@ def read_features(path: PathLike) -> torch.Tensor:
 def read_edges(path: PathLike) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     """Edges ``[E, 2]`` (int64) and optional weights ``[E]`` from a CSV or ``.npy`` file with
     two (or three, the last being the weight) columns."""
-    p = _existing(path, "edges")
-    if p.suffix.lower() == ".npy":
-        arr = _read_npy(p, "edges")
-    else:
-        arr = _read_csv(p, "edges", columns=(2, 3))
+    p = Path(path).expanduser()
+    arr = _read_array(p, "edges", columns=(2, 3))
     if arr.ndim != 2 or arr.shape[1] not in (2, 3):
         raise GraphclInputError(f"edges file {p} must have 2 or 3 columns (source, target[, weight]), got shape {arr.shape}")
     ids = arr[:, :2]
     if ids.dtype.kind == "f":
         bad = np.nonzero(~(np.isfinite(ids) & (ids == np.round(ids))).all(axis=1))[0]
         if bad.size:
-            where = f"line {bad[0] + 1}" if p.suffix.lower() != ".npy" else f"row {bad[0]}"
+            where = f"line {_line_of_row(p, int(bad[0]))}" if p.suffix.lower() != ".npy" else f"row {bad[0]}"
             raise GraphclInputError(f"{p}, {where}: node ids must be integers, got {ids[bad[0]].tolist()}")
     weights = arr[:, 2].astype(np.float32) if arr.shape[1] == 3 else None
     return ids.astype(np.int64), weights
