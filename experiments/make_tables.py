@@ -53,7 +53,9 @@ def load_results(folder: Path) -> dict:
         if missing:
             raise SystemExit(f"error: {path} lacks provenance keys {missing}; refusing to tabulate it")
         family = res.get("family", "homogeneous")
-        if family == "homogeneous":
+        if res.get("overrides"):  # an ablation (meow.py --set): listed apart, never as the method's row
+            key = (res["method"], res["dataset"], f"{family}_ablation", path.stem)
+        elif family == "homogeneous":
             key = (res["method"], res["dataset"])
         elif family == "distributed":  # one file per number of ranks
             key = (res["method"], res["dataset"], family, res["config"]["world_size"])
@@ -87,16 +89,20 @@ def fmt_nested(runs, ratio: str, key: str) -> str:
 def hetero_tables(results: dict, refs: dict) -> list:
     lines = []
     for dataset in HETEROGENEOUS:
-        rows = [(m, results[(m, dataset, "heterogeneous")]) for m in HETERO_ORDER if (m, dataset, "heterogeneous") in results]
+        rows = [(HETERO_LABEL[m], results[(m, dataset, "heterogeneous")]["runs"], HETERO_SEEDS.get(m, 5))
+                for m in HETERO_ORDER if (m, dataset, "heterogeneous") in results]
         if not rows:
             continue
+        for key in sorted(k for k in results if len(k) == 4 and k[1] == dataset and k[2] == "heterogeneous_ablation"):
+            res = results[key]
+            changed = ", ".join(f"{name}={value}" for name, value in res["overrides"].items())
+            rows.append((f"{HETERO_LABEL.get(key[0], key[0])}, {changed} (ablation)", res["runs"], len(res["runs"])))
         ref = ((refs.get("meow_stored_embeddings") or {}).get(dataset)) or {}
         lines += [f"## {dataset} (heterogeneous)", "",
                   "Classification (logistic regression on the frozen embeddings, ×100; model selection on the validation split):", "",
                   "| method | seeds | Ma-F1 20 | Ma-F1 40 | Ma-F1 60 | Mi-F1 20 | Mi-F1 40 | Mi-F1 60 | AUC 20 | AUC 40 | AUC 60 | epochs | s/epoch |",
                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for method, res in rows:
-            runs = res["runs"]
+        for label, runs, want in rows:
             cells = [fmt_nested(runs, ratio, key) for key in ("macro_f1", "micro_f1", "auc") for ratio in RATIOS]
             epochs = [r["epochs"] for r in runs if "epochs" in r]
             eps = [r["epoch_seconds_mean"] for r in runs if "epoch_seconds_mean" in r]
@@ -105,8 +111,7 @@ def hetero_tables(results: dict, refs: dict) -> list:
             loads = [r["load_average"] for r in runs if "load_average" in r]
             if eps and loads:  # only comparable on an idle machine: show how busy it was
                 s_cell += f" (load {np.mean(loads):.1f})"
-            lines.append(f"| {HETERO_LABEL[method]} | {seed_text(runs, HETERO_SEEDS.get(method, 5))} | "
-                         + " | ".join(cells + [ep_cell, s_cell]) + " |")
+            lines.append(f"| {label} | {seed_text(runs, want)} | " + " | ".join(cells + [ep_cell, s_cell]) + " |")
         if ref:
             cls = ref.get("classification", {})
             cells = [f"{cls[key][ratio]:.2f}" if key in cls and ratio in cls[key] else "–"
@@ -115,10 +120,9 @@ def hetero_tables(results: dict, refs: dict) -> list:
         lines += ["", "Clustering (k-means on the embeddings: the model's `labels_` scored once — ACC/NMI/ARI/F1 — "
                   "and NMI/ARI averaged over 10 k-means runs):", "",
                   "| method | seeds | ACC | NMI | ARI | F1 | NMI (10 runs) | ARI (10 runs) |", "|---|---|---|---|---|---|---|---|"]
-        for method, res in rows:
-            runs = res["runs"]
+        for label, runs, want in rows:
             cells = [fmt(runs, k) for k in METRICS] + [fmt(runs, "kmeans10_nmi"), fmt(runs, "kmeans10_ari")]
-            lines.append(f"| {HETERO_LABEL[method]} | {seed_text(runs, HETERO_SEEDS.get(method, 5))} | " + " | ".join(cells) + " |")
+            lines.append(f"| {label} | {seed_text(runs, want)} | " + " | ".join(cells) + " |")
         if ref and "nmi" in ref:
             lines.append(f"| reference MEOW embeddings [{ref['key']}] | 1 run | – | – | – | – | {ref['nmi'] / 100:.4f} | {ref['ari'] / 100:.4f} |")
         lines.append("")

@@ -6,12 +6,15 @@ Examples::
     python experiments/meow.py --method meow --dataset acm --seeds 0 1 2 3 4
     python experiments/meow.py --method adameow --dataset acm --seeds 0 1 2
     python experiments/meow.py --method kmeans_smoothed --dataset dblp --seeds 0 1 2 3 4
+    python experiments/meow.py --method meow --dataset acm --seeds 0 1 2 --set patience=20
 
 Each seed runs in a fresh subprocess; results go to
 ``experiments/results/<method>/<dataset>.json`` (DESIGN §5, with the ``classification``
 block; the heterogeneous baselines write ``<dataset>_hetero.json`` so they never mix with the
 homogeneous ones of the same name). Hyperparameters come from
-``experiments/configs/meow.yaml``. Training never sees labels: the estimator gets the graph
+``experiments/configs/meow.yaml``; ``--set KEY=VALUE`` changes one for an ablation, which goes
+to ``experiments/results/ablations/`` (``docs/results.md`` lists it apart, labelled with what
+changed), never into the default config's file. Training never sees labels: the estimator gets the graph
 with the labels and splits removed, and stops by training-loss patience (or a fixed epoch
 count); the embedding is the eval-mode output of the last epoch. Labels are read only to
 evaluate it, by the HeCo protocol: logistic regression on the frozen embeddings with the
@@ -54,6 +57,15 @@ def smoothed_target_features(data, target: str, metapaths: dict, hops: int):
         ei = ei[:, ei[0] != ei[1]]
         out += smooth_features(x, ei, None, hops=hops) / len(metapaths)
     return out
+
+
+def ablation_suffix(overrides: dict) -> str:
+    """``_KEY-VALUE`` per override, file-name safe (``top_k=[70, 70]`` -> ``_top_k-70-70``)."""
+    parts = []
+    for key, value in overrides.items():
+        text = "-".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+        parts.append("_" + "".join(c if c.isalnum() or c in "._-" else "" for c in f"{key}-{text}"))
+    return "".join(parts)
 
 
 def run_one(args, cfg: dict) -> dict:
@@ -124,17 +136,23 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=None, help="override max_epochs")
     p.add_argument("--features", choices=("meow", "heco"), default=None, help="feature set (default: the loader's)")
     p.add_argument("--config", default=str(HERE / "configs" / "meow.yaml"))
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override one config value (YAML value, repeatable): an ablation, written by default to "
+                        "experiments/results/ablations/<method>_<dataset>_<KEY>-<VALUE>….json, never over the "
+                        "default config's results")
     p.add_argument("--out", default=None, help="JSON path (default experiments/results/<method>/<dataset>.json)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)  # worker mode
     args = p.parse_args(argv)
 
     from graphcl.errors import GraphclInputError
-    from graphcl.experiment import git_commit, load_config, now_iso, run_seeds_in_subprocesses, write_result
+    from graphcl.experiment import git_commit, load_config, now_iso, parse_overrides, run_seeds_in_subprocesses, write_result
 
     try:
         section = "kmeans" if args.method.startswith("kmeans") else args.method
         cfg = load_config(args.config, section, args.dataset)
+        overrides = parse_overrides(args.overrides, cfg)
+        cfg.update(overrides)
         if args.epochs is not None and section != "kmeans":
             cfg["max_epochs"] = args.epochs
         if args.features:
@@ -150,13 +168,21 @@ def main(argv=None) -> int:
             worker += ["--epochs", str(args.epochs)]
         if args.features:
             worker += ["--features", args.features]
+        for pair in args.overrides:
+            worker += ["--set", pair]
         name = args.dataset if section != "kmeans" else f"{args.dataset}_hetero"
-        out = Path(args.out) if args.out else HERE / "results" / args.method / f"{name}.json"
+        default_out = HERE / "results" / args.method / f"{name}.json"
+        if overrides:  # an ablation never lands in (or replaces) the default config's file
+            out = Path(args.out) if args.out else HERE / "results" / "ablations" / f"{args.method}_{name}{ablation_suffix(overrides)}.json"
+            if out.resolve() == default_out.resolve():
+                raise GraphclInputError(f"--set writes an ablation: give --out another file than {default_out}")
+        else:
+            out = Path(args.out) if args.out else default_out
 
         def save(runs):
             return write_result(out, method=args.method, dataset=args.dataset, config=cfg, runs=runs,
                                 started_at=started, device=args.device, commit=commit,
-                                extra={"family": "heterogeneous"})
+                                extra={"family": "heterogeneous", **({"overrides": overrides} if overrides else {})})
 
         result = save(run_seeds_in_subprocesses(worker, args.seeds, on_run=save))
         m, s = result["mean"], result["std"]

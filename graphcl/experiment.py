@@ -68,6 +68,40 @@ def load_config(path: os.PathLike | str, method: str, dataset: str) -> Dict[str,
     return out
 
 
+def parse_overrides(pairs: Sequence[str], cfg: Mapping[str, Any]) -> Dict[str, Any]:
+    """``KEY=VALUE`` strings (a command line's ``--set``) as a dict of config overrides.
+
+    Each value is read as YAML (``20``, ``0.5``, ``1e-4``, ``[70, 70]``, ``null``). A key must already be
+    in ``cfg`` (the loaded config block), so a typo fails here rather than as an unknown
+    estimator argument after the data are loaded.
+
+    Raises:
+        GraphclInputError: a string without ``=``, an empty key, an unknown key or a value
+            that is not valid YAML.
+    """
+    import yaml
+
+    out: Dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise GraphclInputError(f"--set expects KEY=VALUE, got {pair!r}")
+        if key not in cfg:
+            raise GraphclInputError(f"--set {key}: not a key of this config block (keys: {', '.join(sorted(cfg))})")
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise GraphclInputError(f"--set {key}: {value!r} is not a valid YAML value ({exc})") from None
+        if isinstance(parsed, str):  # YAML 1.1 reads 1e-4 (no dot) as a string
+            try:
+                parsed = float(parsed)
+            except ValueError:
+                pass
+        out[key] = parsed
+    return out
+
+
 def git_commit() -> str:
     """The checkout's commit (with ``-dirty`` when there are uncommitted changes)."""
     try:

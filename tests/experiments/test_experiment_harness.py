@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from graphcl import GraphclInputError
-from graphcl.experiment import PROVENANCE_KEYS, load_config, summarize, write_result
+from graphcl.experiment import PROVENANCE_KEYS, load_config, parse_overrides, summarize, write_result
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "experiments"))
@@ -151,8 +151,45 @@ def test_meow_script_end_to_end_and_heterogeneous_table(tmp_path):
         c = res["runs"][0]["classification"][ratio]
         assert all(0.0 <= c[k] <= 1.0 for k in ("macro_f1", "micro_f1", "auc"))
     assert set(PROVENANCE_KEYS) <= set(res)
+    # an ablation (--set) goes to its own file and its own labelled row, never into MEOW's
+    ablation = tmp_path / "results" / "ablations" / "meow_freebase_top_k-5.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / "meow.py"), "--method", "meow", "--dataset", "freebase", "--seeds", "1",
+         "--epochs", "2", "--config", str(cfg), "--set", "top_k=5", "--out", str(ablation)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    abl = json.loads(ablation.read_text())
+    assert abl["overrides"] == {"top_k": 5} and abl["config"]["top_k"] == 5 and abl["runs"][0]["seed"] == 1
+    assert json.loads(out.read_text())["config"]["top_k"] == 70  # MEOW's file untouched
     text = make_tables.make_tables(make_tables.load_results(tmp_path / "results"), {})
     assert "## freebase (heterogeneous)" in text and "| MEOW | 0 (partial: 1/5) |" in text
+    assert text.count("| MEOW, top_k=5 (ablation) | 1 |") == 2  # classification and clustering tables
+
+
+def test_parse_overrides_reads_yaml_values_and_rejects_unknown_keys():
+    cfg = {"patience": 30, "top_k": [110, 700], "temperature": 0.4}
+    assert parse_overrides(["patience=20", "top_k=[70, 70]", "temperature=1e-1"], cfg) == {
+        "patience": 20, "top_k": [70, 70], "temperature": 0.1}
+    with pytest.raises(GraphclInputError, match="KEY=VALUE"):
+        parse_overrides(["patience"], cfg)
+    with pytest.raises(GraphclInputError, match="not a key of this config block"):
+        parse_overrides(["patiense=20"], cfg)
+    with pytest.raises(GraphclInputError, match="not a valid YAML value"):
+        parse_overrides(["top_k=[70"], cfg)
+
+
+def test_meow_script_refuses_an_ablation_over_the_default_results_file():
+    default = ROOT / "experiments" / "results" / "meow" / "acm.json"
+    before = default.read_bytes()
+    for extra, message in ((["--out", str(default)], "give --out another file"), ([], "not a key of this config block")):
+        pair = "patience=20" if extra else "patiense=20"
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "experiments" / "meow.py"), "--method", "meow", "--dataset", "acm", "--seeds", "0",
+             "--set", pair, *extra], capture_output=True, text=True, timeout=300,
+        )
+        assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert default.read_bytes() == before
 
 
 def test_meow_script_rejects_raw_kmeans_on_a_featureless_target(tmp_path):
