@@ -165,6 +165,7 @@ def test_meow_script_end_to_end_and_heterogeneous_table(tmp_path):
     text = make_tables.make_tables(make_tables.load_results(tmp_path / "results"), {})
     assert "## freebase (heterogeneous)" in text and "| MEOW | 0 (partial: 1/5) |" in text
     assert text.count("| MEOW, top_k=5 (ablation) | 1 |") == 2  # classification and clustering tables
+    assert "Rows marked *(ablation)*" in text
 
 
 def test_parse_overrides_reads_yaml_values_and_rejects_unknown_keys():
