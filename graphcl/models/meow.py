@@ -296,9 +296,9 @@ class MEOW(ClusterMixin, BaseEstimator):
         \mathcal L = \mathcal L_{\text{InfoNCE}}^{w}(u, v) + \lambda\, \mathcal L_{\text{proto}}(u)
 
     (:class:`graphcl.losses.ClusterWeightedInfoNCE`, :class:`graphcl.losses.PrototypeLoss`).
-    Training stops when the loss has not improved for ``patience`` epochs (or at
-    ``max_epochs``); the embedding is the **eval-mode** (dropout off) fused fine view of the
-    weights at that last epoch — no label or validation metric selects anything.
+    Training stops when the loss has not improved for ``patience`` epochs, but not before
+    ``min_epochs`` (or at ``max_epochs``); the embedding is the **eval-mode** (dropout off)
+    fused fine view of the weights at that last epoch — no label or validation metric selects anything.
 
     Args:
         n_clusters: Clusters for ``labels_`` (k-means on the embeddings); ``None``: no
@@ -316,6 +316,11 @@ class MEOW(ClusterMixin, BaseEstimator):
         lambda_proto: Weight ``λ`` of the prototype loss.
         lr, weight_decay: Adam's.
         patience: Epochs without a lower loss before stopping.
+        min_epochs: Patience may stop training only once this many epochs have run. ``0``
+            (default) is the reference's rule. With a small learning rate the loss can sit on
+            a noisy plateau for the first epochs (IMDB's ``lr=1e-4``: about 18); a patience
+            shorter than that plateau stops an untrained model, and ``fit`` then warns (a
+            patience stop with the loss less than 1% below its first value).
         max_epochs: Upper bound on epochs.
         random_state: Seed (network init, masks, k-means, dropout).
         device: ``"cpu"``, ``"cuda"``, ``"auto"``.
@@ -346,6 +351,7 @@ class MEOW(ClusterMixin, BaseEstimator):
         lr: float = 7e-4,
         weight_decay: float = 0.0,
         patience: Optional[int] = 30,
+        min_epochs: int = 0,
         max_epochs: int = 10000,
         random_state: int = 0,
         device: str = "cpu",
@@ -368,6 +374,7 @@ class MEOW(ClusterMixin, BaseEstimator):
         self.lr = lr
         self.weight_decay = weight_decay
         self.patience = patience
+        self.min_epochs = min_epochs
         self.max_epochs = max_epochs
         self.random_state = random_state
         self.device = device
@@ -403,6 +410,9 @@ class MEOW(ClusterMixin, BaseEstimator):
         proto = self._proto(u, centroids, labels, phis)
         return {"loss": info + self.lambda_proto * proto, "infonce": info, "proto": proto}
 
+    def _patience_stops(self, wait: int, epochs_run: int) -> bool:
+        return self.patience is not None and wait >= self.patience and epochs_run >= self.min_epochs
+
     # -- estimator API ---------------------------------------------------------------------------
     def _check_params(self) -> None:
         from graphcl.validation import check_positive
@@ -414,6 +424,7 @@ class MEOW(ClusterMixin, BaseEstimator):
         for name in ("max_epochs", "hidden_channels"):
             check_int(getattr(self, name), name)
         check_int(self.patience, "patience", allow_none=True)
+        check_int(self.min_epochs, "min_epochs", minimum=0)
         check_checkpoint_every(self.checkpoint_every)
 
     def _inputs(self, data: Any, device: torch.device) -> MetaPathInputs:
@@ -487,7 +498,7 @@ class MEOW(ClusterMixin, BaseEstimator):
         last_saved: Optional[int] = None
         with EpochMonitor(self.max_epochs, type(self).__name__, self.progress, self.epoch_log, start) as monitor:
             for epoch in range(start, self.max_epochs):
-                if self.patience is not None and wait >= self.patience:
+                if self._patience_stops(wait, epoch):
                     break  # (a resumed run that had already stopped)
                 te = time.perf_counter()
                 net.train()
@@ -508,7 +519,7 @@ class MEOW(ClusterMixin, BaseEstimator):
                     best, wait = values["loss"], 0
                 else:
                     wait += 1
-                stop = self.patience is not None and wait >= self.patience
+                stop = self._patience_stops(wait, epoch + 1)
                 if due(self, epoch, epoch if stop else self.max_epochs - 1):
                     write_training_state(self, epoch, history, modules, optimizer, self._graph_facts(inputs),
                                          {"best": best, "wait": wait})
@@ -516,6 +527,12 @@ class MEOW(ClusterMixin, BaseEstimator):
                 if stop:
                     break
         train_seconds = time.perf_counter() - t_train
+        first = history[0]["loss"] if history else best
+        if self.patience is not None and len(history) < self.max_epochs and first - best < 0.01 * abs(first):
+            warnings.warn(f"{type(self).__name__}: patience={self.patience} stopped training at epoch {len(history)} "
+                          f"with the loss less than 1% below its first value ({first:.4g} -> {best:.4g}): training "
+                          f"likely ended on an early plateau, with an untrained model. Set min_epochs (e.g. "
+                          f"{3 * self.patience}) or a larger patience.", RuntimeWarning, stacklevel=3)
         net.eval()
         with torch.no_grad():
             z, _ = net(inputs)

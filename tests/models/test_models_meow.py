@@ -103,3 +103,17 @@ def test_bad_inputs():
         MEOW(3, target="user").fit(data)
     with pytest.raises(GraphclInputError, match="fitted"):
         MEOW(3).transform()
+
+
+def test_patience_stop_on_a_flat_loss_warns_and_min_epochs_trains_past_it():
+    # lr=1e-30 and no dropout: the weights (float32) never change, so the loss is exactly flat
+    data = _without_y(planted_hetero(3))
+    flat = {**SMALL, "lr": 1e-30, "dropout": 0.0, "patience": 2, "max_epochs": 40}
+    with pytest.warns(RuntimeWarning, match="early plateau"):
+        stopped = MEOW(3, random_state=0, **flat).fit(data)
+    assert stopped.n_epochs_ == 3 and len({h["loss"] for h in stopped.loss_history_}) == 1
+    with pytest.warns(RuntimeWarning, match="early plateau"):
+        later = MEOW(3, random_state=0, min_epochs=10, **flat).fit(data)
+    assert later.n_epochs_ == 10
+    with pytest.raises(GraphclInputError, match="min_epochs"):
+        MEOW(3, min_epochs=-1).fit(data)
