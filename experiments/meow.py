@@ -59,6 +59,21 @@ def smoothed_target_features(data, target: str, metapaths: dict, hops: int):
     return out
 
 
+def estimator_arguments(method: str) -> list:
+    """The arguments ``--set`` may name beyond the config block: the estimator's own (not those
+    the script sets itself)."""
+    import inspect
+
+    if method not in ("meow", "adameow"):
+        return []
+    from graphcl.models import MEOW, AdaMEOW
+
+    names = set()
+    for cls in (MEOW, AdaMEOW) if method == "adameow" else (MEOW,):
+        names |= {p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return sorted(names - {"self", "n_clusters", "random_state", "device"})
+
+
 def ablation_suffix(overrides: dict) -> str:
     """``_KEY-VALUE`` per override, file-name safe (``top_k=[70, 70]`` -> ``_top_k-70-70``)."""
     parts = []
@@ -151,7 +166,7 @@ def main(argv=None) -> int:
     try:
         section = "kmeans" if args.method.startswith("kmeans") else args.method
         cfg = load_config(args.config, section, args.dataset)
-        overrides = parse_overrides(args.overrides, cfg)
+        overrides = parse_overrides(args.overrides, cfg, estimator_arguments(args.method))
         cfg.update(overrides)
         if args.epochs is not None and section != "kmeans":
             cfg["max_epochs"] = args.epochs

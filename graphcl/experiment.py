@@ -68,12 +68,12 @@ def load_config(path: os.PathLike | str, method: str, dataset: str) -> Dict[str,
     return out
 
 
-def parse_overrides(pairs: Sequence[str], cfg: Mapping[str, Any]) -> Dict[str, Any]:
+def parse_overrides(pairs: Sequence[str], cfg: Mapping[str, Any], extra_keys: Sequence[str] = ()) -> Dict[str, Any]:
     """``KEY=VALUE`` strings (a command line's ``--set``) as a dict of config overrides.
 
-    Each value is read as YAML (``20``, ``0.5``, ``1e-4``, ``[70, 70]``, ``null``). A key must already be
-    in ``cfg`` (the loaded config block), so a typo fails here rather than as an unknown
-    estimator argument after the data are loaded.
+    Each value is read as YAML (``20``, ``0.5``, ``1e-4``, ``[70, 70]``, ``null``). A key must be
+    in ``cfg`` (the loaded config block) or in ``extra_keys`` (say, the estimator's other
+    arguments), so a typo fails here rather than after the data are loaded.
 
     Raises:
         GraphclInputError: a string without ``=``, an empty key, an unknown key or a value
@@ -87,8 +87,9 @@ def parse_overrides(pairs: Sequence[str], cfg: Mapping[str, Any]) -> Dict[str, A
         key = key.strip()
         if not sep or not key:
             raise GraphclInputError(f"--set expects KEY=VALUE, got {pair!r}")
-        if key not in cfg:
-            raise GraphclInputError(f"--set {key}: not a key of this config block (keys: {', '.join(sorted(cfg))})")
+        if key not in cfg and key not in extra_keys:
+            known = ", ".join(sorted(set(cfg) | set(extra_keys)))
+            raise GraphclInputError(f"--set {key}: not a key of this config block or an estimator argument (keys: {known})")
         try:
             parsed = yaml.safe_load(value)
         except yaml.YAMLError as exc:

@@ -176,6 +176,7 @@ def test_parse_overrides_reads_yaml_values_and_rejects_unknown_keys():
         parse_overrides(["patience"], cfg)
     with pytest.raises(GraphclInputError, match="not a key of this config block"):
         parse_overrides(["patiense=20"], cfg)
+    assert parse_overrides(["min_epochs=45"], cfg, extra_keys=["min_epochs"]) == {"min_epochs": 45}
     with pytest.raises(GraphclInputError, match="not a valid YAML value"):
         parse_overrides(["top_k=[70"], cfg)
 
