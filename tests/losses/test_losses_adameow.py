@@ -4,19 +4,12 @@ pair inputs built explicitly, autograd through everything)."""
 import pytest
 import torch
 import torch.nn.functional as F
+from meow_dense_references import dense_adaptive_infonce
 
 from graphcl import GraphclInputError
 from graphcl.losses import AdaptiveWeightInfoNCE
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
-
-
-def dense_adaptive_infonce(u, v, w_a, b_a, w_b, b_b, temperature):
-    """L = -mean_i log( s_ii / sum_j w_ij s_ij ), w_ij = sigmoid(W_b tanh(W_a (u_i + v_j) + b_a) + b_b)."""
-    pairs = u[:, None, :] + v[None, :, :]  # [N, N, p], as the reference builds it
-    w = torch.sigmoid(torch.tanh(pairs @ w_a.t() + b_a) @ w_b.t() + b_b).squeeze(-1)
-    s = torch.exp(u @ v.t() / temperature)
-    return -torch.log(torch.diagonal(s) / (w * s).sum(1)).mean()
 
 
 def problem(n, p, seed, hidden=4, scale=1.0):

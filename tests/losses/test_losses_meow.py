@@ -5,18 +5,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from meow_dense_references import dense_prototype, dense_weighted_infonce
 
 from graphcl import GraphclInputError
 from graphcl.losses import ClusterWeightedInfoNCE, PrototypeLoss, cluster_concentration
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
-
-
-def dense_weighted_infonce(u, v, clusterings, temperature):
-    """L = -mean_i log( s_ii / sum_j w_ij s_ij ), s = exp(u v^T / T), w_ij = sum_r [c_r(i) != c_r(j)]."""
-    s = torch.exp(u @ v.t() / temperature)
-    w = sum((c[:, None] != c[None, :]).to(u.dtype) for c in clusterings)
-    return -torch.log(torch.diagonal(s) / (w * s).sum(1)).mean()
 
 
 def random_views(n, d, seed, normalise=True):
@@ -155,16 +149,6 @@ def test_weighted_infonce_repr_and_protocol():
     loss.reset_parameters()
     assert repr(loss) == "ClusterWeightedInfoNCE(temperature=0.4, chunk_size=8)"
     assert list(loss.parameters()) == []
-
-
-def dense_prototype(u, centroids, labels, concentration):
-    """(1/R) sum_r -(1/N) sum_i log( exp(u_i mu_{c(i)} / phi_{c(i)}) / sum_k exp(u_i mu_k / phi_k) )."""
-    total = 0.0
-    for mu, c, phi in zip(centroids, labels, concentration):
-        logits = (u @ mu.t()) / phi[None, :]
-        log_p = logits - torch.log(torch.exp(logits).sum(1, keepdim=True))
-        total = total - log_p[torch.arange(u.size(0)), c].mean()
-    return total / len(centroids)
 
 
 @pytest.mark.parametrize("n_clusterings", [1, 2])
