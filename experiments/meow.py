@@ -62,16 +62,12 @@ def smoothed_target_features(data, target: str, metapaths: dict, hops: int):
 def estimator_arguments(method: str) -> list:
     """The arguments ``--set`` may name beyond the config block: the estimator's own (not those
     the script sets itself)."""
-    import inspect
-
     if method not in ("meow", "adameow"):
         return []
     from graphcl.models import MEOW, AdaMEOW
 
-    names = set()
-    for cls in (MEOW, AdaMEOW) if method == "adameow" else (MEOW,):
-        names |= {p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-    return sorted(names - {"self", "n_clusters", "random_state", "device"})
+    names = (MEOW if method == "meow" else AdaMEOW)._get_param_names()
+    return sorted(set(names) - {"n_clusters", "random_state", "device"})
 
 
 def ablation_suffix(overrides: dict) -> str:
@@ -186,13 +182,11 @@ def main(argv=None) -> int:
         for pair in args.overrides:
             worker += ["--set", pair]
         name = args.dataset if section != "kmeans" else f"{args.dataset}_hetero"
-        default_out = HERE / "results" / args.method / f"{name}.json"
-        if overrides:  # an ablation never lands in (or replaces) the default config's file
-            out = Path(args.out) if args.out else HERE / "results" / "ablations" / f"{args.method}_{name}{ablation_suffix(overrides)}.json"
-            if out.resolve() == default_out.resolve():
-                raise GraphclInputError(f"--set writes an ablation: give --out another file than {default_out}")
-        else:
-            out = Path(args.out) if args.out else default_out
+        config_out = HERE / "results" / args.method / f"{name}.json"
+        ablation_out = HERE / "results" / "ablations" / f"{args.method}_{name}{ablation_suffix(overrides)}.json"
+        out = Path(args.out) if args.out else (ablation_out if overrides else config_out)
+        if overrides and out.resolve() == config_out.resolve():  # an ablation never replaces the config's results
+            raise GraphclInputError(f"--set writes an ablation: give --out another file than {config_out}")
 
         def save(runs):
             return write_result(out, method=args.method, dataset=args.dataset, config=cfg, runs=runs,
