@@ -6,8 +6,13 @@ offending argument, and returns the (possibly converted) value so calls can be c
 
 from __future__ import annotations
 
-from typing import Optional
+import math
+import numbers
+import os
+from pathlib import Path
+from typing import Any, Optional, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -86,8 +91,9 @@ def check_edge_weight(
 
 def check_n_clusters(n_clusters: int, num_nodes: Optional[int] = None, name: str = "n_clusters") -> int:
     """Check a cluster count: an integer ``>= 2`` and, when known, ``<= num_nodes``."""
-    if isinstance(n_clusters, bool) or not isinstance(n_clusters, int):
+    if not _is_integer(n_clusters):
         raise GraphclInputError(f"{name} must be an integer, got {n_clusters!r}")
+    n_clusters = int(n_clusters)
     if n_clusters < 2:
         raise GraphclInputError(f"{name} must be at least 2, got {n_clusters}")
     if num_nodes is not None and num_nodes < 2:
@@ -97,31 +103,139 @@ def check_n_clusters(n_clusters: int, num_nodes: Optional[int] = None, name: str
     return n_clusters
 
 
-def check_int(value: int, name: str, minimum: int = 1, allow_none: bool = False) -> Optional[int]:
-    """Check an integer argument ``>= minimum`` (``bool`` and floats are refused); ``None`` too
-    when ``allow_none``. The message names the argument and the accepted values."""
+def _is_integer(value: Any) -> bool:
+    """A Python or NumPy integer (``bool`` and ``np.bool_`` excluded)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int(value: Any, name: str, minimum: Optional[int] = 1, maximum: Optional[int] = None,
+              allow_none: bool = False) -> Optional[int]:
+    """Check an integer argument in ``[minimum, maximum]`` and return it as a Python ``int``.
+
+    Python and NumPy integers are accepted (``np.int64(3)`` as ``3``); ``bool``, floats
+    (``3.0`` too) and strings are refused; ``None`` only when ``allow_none``. ``minimum=None``
+    means no lower bound. The message names the argument and the accepted values.
+    """
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        what = {1: "a positive integer", 0: "a non-negative integer"}.get(minimum, f"an integer >= {minimum}")
+    ok = _is_integer(value) and (minimum is None or value >= minimum) and (maximum is None or value <= maximum)
+    if not ok:
+        if minimum is None:
+            what = "an integer" if maximum is None else f"an integer <= {maximum}"
+        elif maximum is not None:
+            what = f"an integer in [{minimum}, {maximum}]"
+        else:
+            what = {1: "a positive integer", 0: "a non-negative integer"}.get(minimum, f"an integer >= {minimum}")
         raise GraphclInputError(f"{name} must be {'None or ' if allow_none else ''}{what}, got {value!r}")
+    return int(value)
+
+
+def check_float(value: Any, name: str, minimum: Optional[float] = None, maximum: Optional[float] = None, *,
+                min_inclusive: bool = True, max_inclusive: bool = True, allow_none: bool = False) -> Optional[float]:
+    """Check a finite real number in a range and return it as a Python ``float``.
+
+    Python/NumPy integers and floats are accepted; ``bool`` and strings are refused (a string
+    such as ``"1e-3"`` usually means a YAML file wrote ``1e-3`` without a dot, which YAML 1.1
+    reads as text: the message says so). ``minimum``/``maximum`` bound the value, inclusively
+    unless ``min_inclusive``/``max_inclusive`` is ``False``.
+
+    Examples:
+        ``check_float(t, "temperature", 0, min_inclusive=False)`` (``t > 0``);
+        ``check_float(p, "dropout", 0, 1, max_inclusive=False)`` (``0 <= p < 1``).
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, str):
+        hint = " (in a YAML file write 1.0e-3, not 1e-3, which YAML reads as text)" if _looks_numeric(value) else ""
+        raise GraphclInputError(f"{name} must be a number, got the string {value!r}{hint}")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise GraphclInputError(f"{name} must be {'None or ' if allow_none else ''}a number, got {value!r}")
+    v = float(value)
+    lo_ok = minimum is None or (v >= minimum if min_inclusive else v > minimum)
+    hi_ok = maximum is None or (v <= maximum if max_inclusive else v < maximum)
+    if not math.isfinite(v) or not lo_ok or not hi_ok:
+        lo = "" if minimum is None else f"{'[' if min_inclusive else '('}{minimum:g}"
+        hi = "" if maximum is None else f"{maximum:g}{']' if max_inclusive else ')'}"
+        if minimum is not None and maximum is not None:
+            what = f"a number in {lo}, {hi}"
+        elif minimum is not None:
+            what = f"a finite number {'>=' if min_inclusive else '>'} {minimum:g}"
+        elif maximum is not None:
+            what = f"a finite number {'<=' if max_inclusive else '<'} {maximum:g}"
+        else:
+            what = "a finite number"
+        raise GraphclInputError(f"{name} must be {what}, got {value!r}")
+    return v
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def check_positive(value: Any, name: str) -> float:
+    """Check a strictly positive finite number (temperature, learning rate, ...)."""
+    return check_float(value, name, 0.0, min_inclusive=False)
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """Check a ``True``/``False`` flag (NumPy booleans accepted; ``0``/``1`` and strings refused)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise GraphclInputError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
+    """Check that ``value`` is one of ``choices``."""
+    if value not in tuple(choices):
+        raise GraphclInputError(f"{name} must be one of {tuple(choices)}, got {value!r}")
     return value
 
 
-def check_positive(value: float, name: str) -> float:
-    """Check a strictly positive finite number (temperature, learning rate, ...)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise GraphclInputError(f"{name} must be a number, got {value!r}") from None
-    if not v > 0 or v == float("inf"):
-        raise GraphclInputError(f"{name} must be a positive finite number, got {value!r}")
-    return v
+def check_writable_file(path: Any, name: str) -> Path:
+    """Check, before any work starts, that a file can be written at ``path``: not a folder,
+    its parent folder exists or can be created, and that folder is writable. Returns the path.
+    """
+    if not isinstance(path, (str, os.PathLike)) or str(path) == "":
+        raise GraphclInputError(f"{name} must be a file path, got {path!r}")
+    p = Path(path)
+    if p.is_dir():
+        raise GraphclInputError(f"{name} {str(p)!r} is a folder: give a file path")
+    parent = p.parent if str(p.parent) else Path(".")
+    existing = parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise GraphclInputError(f"{name} {str(p)!r}: {str(existing)!r} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise GraphclInputError(f"{name} {str(p)!r}: the folder {str(existing)!r} is not writable")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise GraphclInputError(f"{name} {str(p)!r} exists and is not writable")
+    return p
+
+
+def check_writable_dir(path: Any, name: str) -> Path:
+    """Check, before any work starts, that ``path`` is (or can be created as) a writable folder."""
+    if not isinstance(path, (str, os.PathLike)) or str(path) == "":
+        raise GraphclInputError(f"{name} must be a folder path, got {path!r}")
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise GraphclInputError(f"{name} {str(p)!r} is a file, not a folder")
+    existing = p
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise GraphclInputError(f"{name} {str(p)!r}: {str(existing)!r} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise GraphclInputError(f"{name} {str(p)!r}: the folder {str(existing)!r} is not writable")
+    return p
 
 
 def check_labels(y_true, y_pred, names: tuple[str, str] = ("y_true", "y_pred")):
     """Check two label vectors: 1-D, same length, integer-valued. Returns numpy copies."""
-    import numpy as np
 
     arrays = []
     for arr, nm in zip((y_true, y_pred), names):

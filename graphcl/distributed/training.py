@@ -26,7 +26,7 @@ from graphcl.distributed.env import DistributedContext
 from graphcl.distributed.losses import sharded_kl
 from graphcl.distributed.shard import GraphShard, shard_graph
 from graphcl.errors import GraphclDistributedError
-from graphcl.models.minibatch import encode_in_chunks
+from graphcl.nn.chunked import encode_in_chunks
 
 
 class ShardNet(nn.Module):
@@ -95,7 +95,7 @@ def _sharded_step(estimator, net, shard, contrast, optimizer, ctx) -> Dict[str, 
     group = ctx.loss_group
     z, q, x_hat = net(shard.x, n)
     kl = sharded_kl(q, shard, group)
-    nc = estimator._sharded_contrast_term(contrast, z, q, shard, group)
+    nc = estimator.sharded_contrast_term(contrast, z, q, shard, group)
     loss = estimator.beta * kl + estimator.alpha * nc
     terms = {"kl": kl, "contrast": nc}
     if x_hat is not None:
@@ -129,20 +129,21 @@ def fit_sharded(estimator: Any, x: Tensor, w_index: Tensor, w_value: Tensor, ctx
     shard = shard_graph(x, w_index, w_value, ctx.rank, ctx.world_size)
     t0 = time.perf_counter()
     # Rank 0 pretrains; the others only need a network of the same shape for DDP to overwrite.
-    encoder, decoder = estimator._build_network(x, ctx.device, pretrain=ctx.is_main)
+    encoder, decoder = estimator.build_network(x, ctx.device, pretrain=ctx.is_main)
     timings["pretrain_seconds"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     assign = StudentTAssignment(estimator.n_clusters, estimator.embedding_dim).to(ctx.device)
     if ctx.is_main:
         z0 = encode_in_chunks(encoder, x, n_total)
-        assign.set_centers(kmeans_centers(z0, estimator.n_clusters, estimator.random_state, estimator.kmeans_n_init))
+        assign.set_centers(kmeans_centers(z0, estimator.n_clusters, estimator.random_state_, estimator.kmeans_n_init))
         del z0
     net = wrap_ddp(ShardNet(encoder, assign, decoder), ctx)
     optimizer = torch.optim.Adam(net.parameters(), lr=estimator.lr)
-    contrast = estimator._contrastive_loss()
-    history = estimator._run_epochs(lambda: sharded_step(estimator, net, shard, contrast, optimizer, ctx),
-                                    ctx.device, timings, t0, main=ctx.is_main)
+    contrast = estimator.contrastive_loss()
+    history, timings["epoch_seconds"] = estimator.run_epochs(
+        lambda: sharded_step(estimator, net, shard, contrast, optimizer, ctx), ctx.device, main=ctx.is_main)
+    timings["train_seconds"] = time.perf_counter() - t0
 
     encoder.eval()
     with torch.no_grad():

@@ -72,8 +72,3 @@ def anchor_batches(num_nodes: int, batch_size: int, generator: torch.Generator, 
     perm = torch.randperm(num_nodes, generator=generator).to(device)
     return iter(perm.tensor_split(n_batches))
 
-
-@torch.no_grad()
-def encode_in_chunks(encoder: torch.nn.Module, x: Tensor, chunk: int) -> Tensor:
-    """``encoder(x)`` without gradients, ``chunk`` rows at a time (bounded activation memory)."""
-    return torch.cat([encoder(part) for part in x.split(chunk)], dim=0)

@@ -7,14 +7,16 @@ from typing import Any, Dict
 import torch
 from torch import Tensor
 
-from graphcl.errors import GraphclInputError
 from graphcl.losses import PamCLoss
 from graphcl.losses.pamc import META_NODE_MODES, meta_nodes
+from graphcl.registry import register
 from graphcl.models.scgc import SCGCStar
+from graphcl.validation import check_choice
 
 META_NODE_SCOPES = ("global", "batch")
 
 
+@register("pamc", family="homogeneous", config=("pamc.yaml", "pamc"))
 class PamC(SCGCStar):
     r"""PamC (Kulatilleke et al., 2023): SCGC*'s encoder-only network and influence-matrix
     positives, with the all-pairs denominator replaced by contrasts between cluster meta-nodes.
@@ -57,10 +59,8 @@ class PamC(SCGCStar):
 
     def _check_params(self, num_nodes: int) -> None:
         super()._check_params(num_nodes)
-        if self.meta_nodes not in META_NODE_MODES:
-            raise GraphclInputError(f"meta_nodes must be one of {META_NODE_MODES}, got {self.meta_nodes!r}")
-        if self.meta_node_scope not in META_NODE_SCOPES:
-            raise GraphclInputError(f"meta_node_scope must be one of {META_NODE_SCOPES}, got {self.meta_node_scope!r}")
+        check_choice(self.meta_nodes, "meta_nodes", META_NODE_MODES)
+        check_choice(self.meta_node_scope, "meta_node_scope", META_NODE_SCOPES)
 
     def _batch_statistics(self, z: Tensor, q: Tensor) -> Dict[str, Tensor]:
         stats = super()._batch_statistics(z, q)
@@ -76,12 +76,12 @@ class PamC(SCGCStar):
         # batch_weight N/B: the other terms average over B anchors (see PamCLoss)
         return contrast(z, edge_index, edge_weight, q, anchors=anchor_pos, base=base, batch_weight=num_nodes / b)
 
-    def _sharded_contrast_term(self, contrast, z, q, shard, group) -> Tensor:
+    def sharded_contrast_term(self, contrast, z, q, shard, group) -> Tensor:
         from graphcl.distributed.losses import sharded_pamc
 
         return sharded_pamc(contrast, z, q, shard, group)
 
-    def _contrastive_loss(self) -> torch.nn.Module:
+    def contrastive_loss(self) -> torch.nn.Module:
         return PamCLoss(self.temperature, meta_nodes=self.meta_nodes)
 
     def _contrast_term(self, contrast, z: Tensor, w_index: Tensor, w_value: Tensor, q: Tensor) -> Tensor:

@@ -5,54 +5,68 @@ from __future__ import annotations
 import logging
 import os
 import time
-import warnings
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.base import BaseEstimator, ClusterMixin
 from torch import Tensor
 
-from graphcl.checkpoint import check_checkpoint_every, due, non_finite_error
 from graphcl.cluster import StudentTAssignment, kl_clustering_loss, kmeans_centers, target_distribution
 from graphcl.errors import GraphclInputError
 from graphcl.losses import NeighborContrastLoss
-from graphcl.models.minibatch import PositivePairBatches, anchor_batches, encode_in_chunks
-from graphcl.nn import AutoEncoder, MLPEncoder, pretrain_autoencoder
+from graphcl.models.base import GraphclEstimator, TrainingRun, graph_fingerprint, resolve_device, seed_from
+from graphcl.models.minibatch import PositivePairBatches, anchor_batches
+from graphcl.registry import register
+from graphcl.nn import AutoEncoder, MLPEncoder, encode_in_chunks, pretrain_autoencoder
 from graphcl.ops import adjacency_power, normalize_adjacency
-from graphcl.progress import EpochMonitor
-from graphcl.validation import check_edge_index, check_edge_weight, check_features, check_int, check_n_clusters, check_positive
+from graphcl.validation import (
+    check_bool,
+    check_edge_index,
+    check_edge_weight,
+    check_features,
+    check_float,
+    check_int,
+    check_n_clusters,
+    check_positive,
+)
 
 log = logging.getLogger(__name__)
 
 
-def resolve_device(device: Union[str, torch.device, None]) -> torch.device:
-    """``"auto"``/``None`` -> CUDA when available, else CPU; anything else as given."""
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise GraphclInputError(f"device={device!r} requested but CUDA is not available")
-    return dev
-
-
 def unpack_graph(
-    data: Any, edge_index: Optional[Tensor] = None, edge_weight: Optional[Tensor] = None
+    data: Any, edge_index: Optional[Tensor] = None, edge_weight: Optional[Tensor] = None, who: str = "fit"
 ) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
-    """Accept a PyG ``Data`` (``x``, ``edge_index``, optional ``edge_weight``) or tensors.
+    """Accept a PyG ``Data`` (``x``, ``edge_index``, optional ``edge_weight``) or tensors
+    ``(x, edge_index[, edge_weight])``, checked once.
 
-    Never reads ``data.y``. Returns validated ``(x, edge_index, edge_weight)``.
+    Never reads ``data.y``. With a ``Data``, a second positional argument is taken for the
+    scikit-learn ``y`` (``fit(data, y)``) and ignored when it is 1-D; ``who`` names the caller in
+    messages. Returns validated ``(x, edge_index, edge_weight)``.
     """
-    if isinstance(data, Tensor):
-        x = data
+    if hasattr(data, "node_types") and hasattr(data, "edge_types"):
+        raise GraphclInputError(f"{who} trains on a homogeneous graph (a torch_geometric Data or tensors x, edge_index), "
+                                f"got a {type(data).__name__}: use MEOW or AdaMEOW for heterogeneous graphs")
+    if isinstance(data, (Tensor, np.ndarray)):
+        x = torch.as_tensor(data)
         if edge_index is None:
-            raise GraphclInputError("edge_index is required when fitting on a feature tensor")
+            raise GraphclInputError(f"{who}: edge_index is required when fitting on a feature tensor (fit(x, edge_index))")
+        edge_index = torch.as_tensor(edge_index)
+        if edge_index.dim() == 1:
+            raise GraphclInputError(f"{who}(x, edge_index): edge_index must have shape [2, num_edges], got a 1-D array of "
+                                    f"length {edge_index.numel()} (labels? fit never reads labels)")
     else:
         x = getattr(data, "x", None)
         if x is None:
-            raise GraphclInputError("the graph has no node features 'x'")
-        edge_index = data.edge_index if edge_index is None else edge_index
+            raise GraphclInputError(f"{who}: the graph has no node features 'x' (give a Data with x and edge_index, "
+                                    "or fit(x, edge_index))")
+        if edge_index is not None and torch.as_tensor(edge_index).dim() == 1:
+            edge_index = None  # fit(data, y), scikit-learn style: y is ignored
+        elif edge_index is not None:
+            raise GraphclInputError(f"{who}: give either a Data or (x, edge_index), not a Data and an edge_index")
+        edge_index = getattr(data, "edge_index", None)
+        if edge_index is None:
+            raise GraphclInputError(f"{who}: the graph has no 'edge_index'")
         if edge_weight is None:
             edge_weight = getattr(data, "edge_weight", None)
     x = check_features(x, "x")
@@ -61,7 +75,8 @@ def unpack_graph(
     return x, edge_index, edge_weight
 
 
-class SCGC(ClusterMixin, BaseEstimator):
+@register("scgc", family="homogeneous", config=("scgc.yaml", "scgc"))
+class SCGC(GraphclEstimator):
     r"""Simple Contrastive Graph Clustering (Kulatilleke et al., 2022).
 
     An MLP autoencoder (``d-500-500-2000-10`` by default, pretrained as in SDCN) is trained
@@ -100,7 +115,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         temperature: ``T`` in :math:`e^{s/T}` (the reference's ``tau`` is ``1/T``).
         lr: Adam learning rate.
         epochs: Training epochs.
-        hidden_channels: Encoder hidden widths.
+        hidden_channels: Encoder hidden widths (an int is one hidden layer).
         embedding_dim: Size of ``z``.
         pretrain_epochs: Autoencoder pretraining epochs (SDCN: 30; 0 = random init).
         pretrain_lr: Pretraining learning rate.
@@ -108,7 +123,8 @@ class SCGC(ClusterMixin, BaseEstimator):
         kmeans_n_init: Restarts of the k-means that initialises the centres.
         block_size: Row block of the all-pairs denominator (memory ``O(block_size · N)``).
         batch_size: Anchors per mini-batch (``None``: full batch).
-        random_state: Seed for pretraining, k-means and training.
+        random_state: Seed for pretraining, k-means and training: an int, ``None`` (a fresh
+            seed, kept in ``random_state_``) or a NumPy ``Generator`` (one draw).
         device: ``"cpu"``, ``"cuda"``, or ``"auto"`` (ignored with ``distributed=True``: the
             process group's device is used).
         cache: Cache pretrained autoencoders (``True``, ``False`` or a folder).
@@ -145,6 +161,7 @@ class SCGC(ClusterMixin, BaseEstimator):
 
     _has_decoder = True
     _default_influence = False
+    saved_attributes = ("labels_", "embeddings_", "soft_assignments_", "cluster_centers_", "loss_history_", "timings_")
 
     def __init__(
         self,
@@ -165,7 +182,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         kmeans_n_init: int = 20,
         block_size: int = 256,
         batch_size: Optional[int] = None,
-        random_state: int = 0,
+        random_state: Any = 0,
         device: Union[str, torch.device] = "cpu",
         cache: Union[bool, str] = True,
         max_hours: Optional[float] = 24.0,
@@ -174,6 +191,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         checkpoint: Optional[str] = None,
         checkpoint_every: int = 10,
         distributed: bool = False,
+        **deprecated: Any,
     ) -> None:
         self.n_clusters = n_clusters
         self.order = order
@@ -200,6 +218,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         self.checkpoint = checkpoint
         self.checkpoint_every = checkpoint_every
         self.distributed = distributed
+        self._take_deprecated(deprecated)
 
     # -- building blocks -------------------------------------------------------------------
     def _use_influence(self) -> bool:
@@ -212,35 +231,48 @@ class SCGC(ClusterMixin, BaseEstimator):
         ei, w = normalize_adjacency(edge_index, edge_weight, num_nodes, mode="row")
         return adjacency_power(ei, w, num_nodes, self.order, cumulative=self._use_influence())
 
+    def _hidden(self) -> Tuple[int, ...]:
+        h = self.hidden_channels
+        return (h,) if isinstance(h, (int, np.integer)) else tuple(h)
+
     def _check_params(self, num_nodes: int) -> None:
         check_n_clusters(self.n_clusters, num_nodes)
+        self._check_common_params()
+        check_int(self.order, "order")
+        if self.influence is not None:
+            check_bool(self.influence, "influence")
         for name in ("alpha", "beta"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0):
-                raise GraphclInputError(f"{name} must be a finite number >= 0, got {v!r}")
-        check_positive(self.temperature, "temperature")
-        check_positive(self.lr, "lr")
-        check_checkpoint_every(self.checkpoint_every)
-        for name in ("epochs", "pretrain_epochs"):
-            check_int(getattr(self, name), name, minimum=0)
+            check_float(getattr(self, name), name, 0.0)
+        for name in ("temperature", "lr", "pretrain_lr"):
+            check_positive(getattr(self, name), name)
+        h = self.hidden_channels
+        if isinstance(h, (str, bytes)) or not isinstance(h, (int, np.integer, Sequence, np.ndarray)):
+            raise GraphclInputError(f"hidden_channels must be an int or a sequence of ints, got {h!r}")
+        for i, width in enumerate(self._hidden()):
+            check_int(width, f"hidden_channels[{i}]")
+        for name in ("embedding_dim", "pretrain_batch_size", "kmeans_n_init", "block_size"):
+            check_int(getattr(self, name), name)
+        check_int(self.pretrain_epochs, "pretrain_epochs", minimum=0)
         b = check_int(self.batch_size, "batch_size", minimum=2, allow_none=True)
-        if not isinstance(self.distributed, bool):
-            raise GraphclInputError(f"distributed must be True or False, got {self.distributed!r}")
+        check_float(self.max_hours, "max_hours", 0.0, min_inclusive=False, allow_none=True)
+        if not isinstance(self.cache, (bool, str, os.PathLike)):
+            raise GraphclInputError(f"cache must be True, False or a folder, got {self.cache!r}")
+        check_bool(self.distributed, "distributed")
         if self.distributed and b is not None:
             raise GraphclInputError("distributed=True trains full-batch: set batch_size=None")
 
-    def _build_network(
+    def build_network(
         self, x: Tensor, device: torch.device, pretrain: bool = True
     ) -> Tuple[MLPEncoder, Optional[torch.nn.Module]]:
         """The (pretrained, unless ``pretrain=False``) encoder and decoder, in train mode."""
         ae = pretrain_autoencoder(
             x,
-            self.hidden_channels,
+            self._hidden(),
             self.embedding_dim,
             epochs=self.pretrain_epochs if pretrain else 0,
             lr=self.pretrain_lr,
             batch_size=self.pretrain_batch_size,
-            random_state=self.random_state,
+            random_state=self.random_state_ if hasattr(self, "random_state_") else seed_from(self.random_state),
             device=device,
             cache=self.cache if pretrain else False,
         )
@@ -254,37 +286,39 @@ class SCGC(ClusterMixin, BaseEstimator):
         self, data: Any, edge_index: Optional[Tensor] = None, edge_weight: Optional[Tensor] = None, y: Any = None,
         resume: Optional[Union[str, "os.PathLike[str]"]] = None,
     ) -> "SCGC":
-        """Fit on a graph. ``data`` is a PyG ``Data`` or a feature tensor ``[N, d]`` given with
-        ``edge_index``. Labels are never read (``y`` is accepted and ignored, as in scikit-learn).
-        ``resume``: a training checkpoint (see ``checkpoint``) of this estimator's settings on
-        this graph, to continue from; ``epochs`` may be larger than when it was written.
+        """Fit on a graph. ``data`` is a PyG ``Data`` (``fit(data)``, or scikit-learn's
+        ``fit(data, y)``) or a feature tensor ``[N, d]`` given with ``edge_index``. Labels are
+        never read (``y`` is accepted and ignored). Every argument and the graph are checked
+        before any work starts. ``resume``: a training checkpoint (see ``checkpoint``) of this
+        estimator's settings on this graph, to continue from; ``epochs`` may be larger than when
+        it was written.
         """
-        x, edge_index, edge_weight = unpack_graph(data, edge_index, edge_weight)
-        n = x.size(0)
-        self._check_params(n)
-        state = None
-        if resume is not None:
-            if self.distributed:
-                raise GraphclInputError("resume is not supported with distributed=True")
-            state = self._load_training_state(resume, n, x.size(1))
+        x, edge_index, edge_weight = unpack_graph(data, edge_index, edge_weight, f"{type(self).__name__}.fit")
+        self._check_params(x.size(0))
+        if resume is not None and self.distributed:
+            raise GraphclInputError("resume is not supported with distributed=True")
         if self.distributed:
             from graphcl.distributed.env import current_context
 
             device = current_context().device
         else:
             device = resolve_device(self.device)
-        gen_state = torch.random.get_rng_state()
-        torch.manual_seed(int(self.random_state))
-        try:
-            self._fit(x, edge_index, edge_weight, device, state)
-        finally:
-            torch.random.set_rng_state(gen_state)
+        self._seeded(self._fit, x, edge_index, edge_weight, device, resume)
         return self
 
+    def _graph_facts(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], full: bool) -> Dict[str, Any]:
+        """What a training checkpoint records of the graph: sizes, and (``full``) a fingerprint
+        of the features and edges, so that a resume on another graph of the same size fails."""
+        facts: Dict[str, Any] = {"num_nodes": x.size(0), "num_features": x.size(1)}
+        if full:
+            facts["fingerprint"] = graph_fingerprint((x, edge_index, edge_weight))
+        return facts
+
     def _fit(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], device: torch.device,
-             resume: Optional[Dict[str, Any]] = None) -> None:
-        """Train; ``resume`` is a training checkpoint already checked against this run."""
+             resume: Optional[Union[str, "os.PathLike[str]"]] = None) -> None:
         n = x.size(0)
+        graph = self._graph_facts(x, edge_index, edge_weight, bool(self.checkpoint) or resume is not None)
+        state = None if resume is None else self.read_checkpoint(resume, graph)
         timings: Dict[str, Any] = {}
         x = x.to(device, torch.float32)
         t0 = time.perf_counter()
@@ -301,33 +335,34 @@ class SCGC(ClusterMixin, BaseEstimator):
             return
 
         t0 = time.perf_counter()
-        encoder, decoder = self._build_network(x, device, pretrain=resume is None)
+        encoder, decoder = self.build_network(x, device, pretrain=state is None)
         timings["pretrain_seconds"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         assign = StudentTAssignment(self.n_clusters, self.embedding_dim).to(device)
         z0 = None
-        if resume is None:
+        if state is None:
             z0 = encode_in_chunks(encoder, x, self._chunk(n))
-            assign.set_centers(kmeans_centers(z0, self.n_clusters, self.random_state, self.kmeans_n_init))
+            assign.set_centers(kmeans_centers(z0, self.n_clusters, self.random_state_, self.kmeans_n_init))
         modules = {"encoder": encoder, "assign": assign, "decoder": decoder}
         params = [p for m in modules.values() if m is not None for p in m.parameters()]
         optimizer = torch.optim.Adam(params, lr=self.lr)
-        contrast = self._contrastive_loss()
+        contrast = self.contrastive_loss()
+        extra = {}
         if self.batch_size is None:
-            def run_epoch() -> Dict[str, float]:
+            def step() -> Dict[str, float]:
                 return self._step(x, w_index, w_value, encoder, decoder, assign, contrast, optimizer)
         else:
-            run_epoch = self._minibatch_epochs(x, w_index, w_value, z0, encoder, decoder, assign, contrast, optimizer)
+            step = extra["minibatch"] = self._minibatch_epochs(x, w_index, w_value, z0, encoder, decoder, assign, contrast,
+                                                               optimizer)
         del z0
+        run = TrainingRun(modules, optimizer, graph, extra)
         start, history = 0, []
-        if resume is not None:
-            start, history = self._restore_training_state(resume, modules, optimizer, run_epoch)
-
-        def save(epoch: int, history: List[Dict[str, float]]) -> None:
-            self._save_training_state(epoch, history, modules, optimizer, run_epoch, x)
-
-        history = self._run_epochs(run_epoch, device, timings, t0, start=start, history=history, save=save)
+        if state is not None:
+            start, history = run.restore(state)
+            log.info("%s: resuming after epoch %d", type(self).__name__, start - 1)
+        history, timings["epoch_seconds"] = self.run_epochs(step, device, run=run, start=start, history=history)
+        timings["train_seconds"] = time.perf_counter() - t0
         self._optimizer = optimizer  # its state goes into save(path)
 
         encoder.eval()
@@ -335,34 +370,6 @@ class SCGC(ClusterMixin, BaseEstimator):
             z = encode_in_chunks(encoder, x, self._chunk(n))
             q = assign(z)
         self._finish(encoder, decoder, assign, z, q, history, timings, x, device)
-
-    def _run_epochs(self, run_epoch, device: torch.device, timings: Dict[str, Any], t0: float, *, start: int = 0,
-                    history: Optional[List[Dict[str, float]]] = None, save=None, main: bool = True) -> List[Dict[str, float]]:
-        """Run epochs ``start..epochs-1`` of ``run_epoch() -> loss terms``, reporting each to the
-        progress bar / epoch log (on the ``main`` process) and checkpointing through ``save``;
-        stop on a non-finite loss; record ``train_seconds`` (since ``t0``) and
-        ``epoch_seconds`` in ``timings``."""
-        history = list(history or [])
-        epoch_seconds: List[float] = []
-        last_saved: Optional[int] = None
-        with EpochMonitor(self.epochs, type(self).__name__, self.progress and main, self.epoch_log if main else None,
-                          start) as monitor:
-            for epoch in range(start, self.epochs):
-                te = time.perf_counter()
-                terms = run_epoch()
-                if device.type == "cuda":
-                    torch.cuda.synchronize(device)
-                epoch_seconds.append(time.perf_counter() - te)
-                if not all(np.isfinite(v) for v in terms.values()):
-                    raise non_finite_error(epoch, terms, self.checkpoint, last_saved)
-                history.append(terms)
-                monitor.update(epoch, terms, epoch_seconds[-1])
-                if save is not None and main and due(self, epoch, self.epochs - 1):
-                    save(epoch, history)
-                    last_saved = epoch
-        timings["train_seconds"] = time.perf_counter() - t0
-        timings["epoch_seconds"] = epoch_seconds
-        return history
 
     #: Whether the contrastive term has the exact O(N^2) all-pairs denominator.
     _all_pairs = True
@@ -391,69 +398,26 @@ class SCGC(ClusterMixin, BaseEstimator):
             )
         log.info("%s: exact all-pairs loss, about %.1f s per epoch on %d nodes", type(self).__name__, per_epoch, n)
 
-    # -- checkpoints -----------------------------------------------------------------------------
-    def _save_training_state(self, epoch: int, history, modules, optimizer, run_epoch, x: Tensor) -> None:
-        from graphcl.checkpoint import write_training_state
+    # -- saved files ---------------------------------------------------------------------------
+    def _fitted_modules(self) -> Dict[str, Optional[torch.nn.Module]]:
+        return {"encoder": self.encoder_, "assign": self.assignment_, "decoder": self.decoder_}
 
-        extra = {"minibatch": run_epoch.state_dict()} if hasattr(run_epoch, "state_dict") else {}
-        write_training_state(self, epoch, history, modules, optimizer,
-                             {"num_nodes": x.size(0), "num_features": x.size(1)}, extra)
-
-    def _load_training_state(self, path, num_nodes: int, num_features: int) -> Dict[str, Any]:
-        from graphcl.checkpoint import read_training_state
-
-        return read_training_state(self, path, {"num_nodes": num_nodes, "num_features": num_features}, self.epochs)
-
-    def _restore_training_state(self, state, modules, optimizer, run_epoch) -> Tuple[int, List[Dict[str, float]]]:
-        from graphcl.checkpoint import restore_training_state
-
-        restore_training_state(state, modules, optimizer)
-        if "minibatch" in state["extra"]:
-            run_epoch.load_state_dict(state["extra"]["minibatch"])
-        log.info("%s: resuming after epoch %d", type(self).__name__, state["epoch"])
-        return state["epoch"] + 1, list(state["history"])
-
-    def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
-        """Save the fitted estimator to ``path``: weights, centres, settings, results, the
-        optimizer state of the last epoch, the epoch, the RNG state and the package version.
-        :func:`graphcl.checkpoint.load_estimator` (or ``type(model).load``) reads it back on any
-        device (the optimizer state as ``optimizer_state_``)."""
-        from graphcl.checkpoint import final_training_state, save_checkpoint
-
-        self._check_fitted()
-        modules = {"encoder": self.encoder_, "assign": self.assignment_, "decoder": self.decoder_}
-        save_checkpoint({
-            "kind": "fitted", "class": type(self).__name__, "params": self.get_params(),
-            "num_features": self.n_features_in_,
-            "state": {k: m.state_dict() for k, m in modules.items() if m is not None},
-            "attributes": {k: getattr(self, k) for k in ("labels_", "embeddings_", "soft_assignments_",
-                                                         "cluster_centers_", "loss_history_", "timings_")},
-            "training": final_training_state(self),
-        }, path)
+    def _checkpoint_extra(self) -> Dict[str, Any]:
+        return {"num_features": self.n_features_in_}
 
     @classmethod
-    def load(cls, path: Union[str, "os.PathLike[str]"], device: Union[str, torch.device] = "cpu") -> "SCGC":
-        """A fitted estimator saved by :meth:`save`, with its networks on ``device``."""
-        from graphcl.checkpoint import load_estimator
-
-        return load_estimator(path, device, expected=cls)
-
-    @classmethod
-    def _from_checkpoint(cls, payload: Dict[str, Any], device) -> "SCGC":
+    def _from_checkpoint(cls, payload: Dict[str, Any], device: torch.device) -> "SCGC":
         est = cls(**payload["params"])
-        dev = torch.device(device)
-        ae = AutoEncoder(payload["num_features"], tuple(est.hidden_channels), est.embedding_dim)
+        ae = AutoEncoder(payload["num_features"], est._hidden(), est.embedding_dim)
         assign = StudentTAssignment(est.n_clusters, est.embedding_dim)
         decoder = ae.decoder if "decoder" in payload["state"] else None
         for key, module in (("encoder", ae.encoder), ("assign", assign), ("decoder", decoder)):
             if module is not None:
                 module.load_state_dict(payload["state"][key])
-        est.encoder_, est.assignment_ = ae.encoder.to(dev).eval(), assign.to(dev)
-        est.decoder_ = None if decoder is None else decoder.to(dev)
-        for key, value in payload["attributes"].items():
-            setattr(est, key, value)
-        est.n_features_in_, est.device_ = payload["num_features"], dev
-        est.optimizer_state_ = payload["training"]["optimizer"]
+        est.encoder_, est.assignment_ = ae.encoder.to(device).eval(), assign.to(device)
+        est.decoder_ = None if decoder is None else decoder.to(device)
+        est._restore_attributes(payload)
+        est.n_features_in_, est.device_ = payload["num_features"], device
         return est
 
     def _finish(self, encoder, decoder, assign, z: Tensor, q: Tensor, history, timings, x: Tensor, device) -> None:
@@ -464,14 +428,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         self.embeddings_ = z.cpu().numpy()
         self.soft_assignments_ = q.cpu().numpy()
         self.labels_ = q.argmax(dim=1).cpu().numpy()
-        used = len(np.unique(self.labels_))
-        if used < self.n_clusters:
-            # DEC-style self-training can empty a cluster; the caller asked for n_clusters.
-            warnings.warn(
-                f"{type(self).__name__}: only {used} of n_clusters={self.n_clusters} clusters received nodes",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+        self._warn_cluster_count(self.labels_)  # DEC-style self-training can empty a cluster
         self.cluster_centers_ = assign.centers.detach().cpu().numpy()
         self.loss_history_ = history
         self.timings_ = timings
@@ -486,7 +443,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         """Return a function that runs one mini-batch epoch and returns its mean loss terms."""
         n, device = x.size(0), x.device
         pairs = PositivePairBatches(w_index, w_value, n)
-        gen = torch.Generator().manual_seed(int(self.random_state))
+        gen = torch.Generator().manual_seed(self.random_state_)
         state: Dict[str, Any] = {"stats": None}
         if z0 is not None:  # (a resumed run restores them)
             with torch.no_grad():
@@ -532,13 +489,14 @@ class SCGC(ClusterMixin, BaseEstimator):
     def _batch_contrast_term(self, contrast, z, anchor_pos, edge_index, edge_weight, q, stats, num_nodes) -> Tensor:
         return contrast(z, edge_index, edge_weight, anchors=anchor_pos)
 
-    def _sharded_contrast_term(self, contrast, z, q, shard, group) -> Tensor:
-        """This rank's share of the contrastive term (distributed training)."""
+    def sharded_contrast_term(self, contrast, z, q, shard, group) -> Tensor:
+        """This rank's share of the contrastive term (the hook :mod:`graphcl.distributed` calls)."""
         from graphcl.distributed.losses import sharded_neighbor_contrast
 
         return sharded_neighbor_contrast(contrast, z, shard, group)
 
-    def _contrastive_loss(self) -> torch.nn.Module:
+    def contrastive_loss(self) -> torch.nn.Module:
+        """The contrastive loss module (also what :mod:`graphcl.distributed` trains with)."""
         return NeighborContrastLoss(self.temperature, self.block_size)
 
     def _contrast_term(self, contrast, z: Tensor, w_index: Tensor, w_value: Tensor, q: Tensor) -> Tensor:
@@ -566,10 +524,6 @@ class SCGC(ClusterMixin, BaseEstimator):
         optimizer.step()
         terms["loss"] = loss
         return {k: float(v.detach()) for k, v in terms.items()}
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "encoder_"):
-            raise GraphclInputError(f"this {type(self).__name__} is not fitted yet: call fit() first")
 
     def _features(self, x: Any) -> Tensor:
         self._check_fitted()
@@ -601,6 +555,7 @@ class SCGC(ClusterMixin, BaseEstimator):
         return self.fit(data, **kwargs).labels_
 
 
+@register("scgc_star", family="homogeneous", config=("scgc.yaml", "scgc_star"))
 class SCGCStar(SCGC):
     r"""SCGC* (Kulatilleke et al., 2022): SCGC with the Influence Augmented Contrastive loss
     and the trimmed, encoder-only network.

@@ -42,12 +42,12 @@ def main(mode: str, method: str, out: Path) -> None:
         net = wrap_ddp(ShardNet(encoder, assign, decoder), ctx)
         opt = torch.optim.SGD(net.parameters(), lr=graph_fixture.SGD_LR)
         with count_communication() as log:
-            terms = sharded_step(est, net, shard, est._contrastive_loss(), opt, ctx)
+            terms = sharded_step(est, net, shard, est.contrastive_loss(), opt, ctx)
         if mode == "fail_step":
             if rank == 1:
                 os._exit(3)
             try:
-                sharded_step(est, net, shard, est._contrastive_loss(), opt, ctx)
+                sharded_step(est, net, shard, est.contrastive_loss(), opt, ctx)
                 torch.save({"error": None}, out / f"rank{rank}.pt")
             except Exception as exc:
                 torch.save({"error": f"{type(exc).__name__}: {exc}"}, out / f"rank{rank}.pt")

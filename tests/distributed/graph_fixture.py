@@ -33,7 +33,7 @@ def estimator(method: str):
 def initial_network(est, x):
     """Encoder, decoder and centres at the same state in every process (seeded)."""
     torch.manual_seed(0)
-    encoder, decoder = est._build_network(x, torch.device("cpu"))
+    encoder, decoder = est.build_network(x, torch.device("cpu"))
     assign = StudentTAssignment(K, est.embedding_dim)
     with torch.no_grad():
         assign.set_centers(kmeans_centers(encoder(x), K, 0, 2))

@@ -34,7 +34,7 @@ def _single_process_step(method):
     before = [p.detach().clone() for p in params]
     w_index, w_value = est.positive_weights(data.edge_index, None, data.num_nodes)
     opt = torch.optim.SGD(params, lr=graph_fixture.SGD_LR)
-    terms = est._step(data.x, w_index, w_value, encoder, decoder, assign, est._contrastive_loss(), opt)
+    terms = est._step(data.x, w_index, w_value, encoder, decoder, assign, est.contrastive_loss(), opt)
     return terms, before, [p.detach() for p in params]
 
 

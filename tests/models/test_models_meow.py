@@ -49,7 +49,7 @@ def planted_hetero(seed: int = 0, n_item: int = 240, n_tag: int = 60, n_shop: in
     return data
 
 
-SMALL = dict(hidden_channels=16, num_prototypes=(6, 12), max_epochs=60, patience=20, temperature=0.5, lr=5e-3,
+SMALL = dict(embedding_dim=16, num_prototypes=(6, 12), epochs=60, patience=20, temperature=0.5, lr=5e-3,
              top_k=[20, 40], adj_mask=0.2, feat_mask=0.2)
 
 
@@ -77,17 +77,17 @@ def test_meow_fits_and_uses_the_graph():
 
 def test_meow_never_sees_labels():
     data = planted_hetero(1)
-    a = MEOW(3, random_state=3, **{**SMALL, "max_epochs": 8}).fit(_without_y(data)).labels_
+    a = MEOW(3, random_state=3, **{**SMALL, "epochs": 8}).fit(_without_y(data)).labels_
     permuted = data.clone()
     permuted["item"].y = permuted["item"].y[torch.randperm(240)]
-    b = MEOW(3, random_state=3, **{**SMALL, "max_epochs": 8}).fit(permuted).labels_
+    b = MEOW(3, random_state=3, **{**SMALL, "epochs": 8}).fit(permuted).labels_
     assert np.array_equal(a, b)
 
 
 def test_adameow_fits():
     data = planted_hetero(2)
     y = data["item"].y.numpy()
-    model = AdaMEOW(3, random_state=0, hidden_channels=16, max_epochs=60, temperature=0.5, lr=5e-3,
+    model = AdaMEOW(3, random_state=0, embedding_dim=16, epochs=60, temperature=0.5, lr=5e-3,
                     top_k=[20, 40]).fit(_without_y(data))
     assert model.n_epochs_ == 60 and np.isfinite(model.embeddings_).all()
     assert cluster_acc(y, model.labels_) > 0.6
@@ -114,7 +114,7 @@ def test_bad_inputs():
 def test_patience_stop_on_a_flat_loss_warns_and_min_epochs_trains_past_it():
     # lr=1e-30 and no dropout: the weights (float32) never change, so the loss is exactly flat
     data = _without_y(planted_hetero(3))
-    flat = {**SMALL, "lr": 1e-30, "dropout": 0.0, "patience": 2, "max_epochs": 40}
+    flat = {**SMALL, "lr": 1e-30, "dropout": 0.0, "patience": 2, "epochs": 40}
     with pytest.warns(RuntimeWarning, match="early plateau"):
         stopped = MEOW(3, random_state=0, **flat).fit(data)
     assert stopped.n_epochs_ == 3 and len({h["loss"] for h in stopped.loss_history_}) == 1
@@ -134,7 +134,7 @@ def test_training_loss_on_a_tiny_graph_equals_dense_reference(method):
     from graphcl.losses import cluster_concentration
 
     data = _without_y(planted_hetero(5, n_item=30, n_tag=9, n_shop=3))
-    common = dict(random_state=0, hidden_channels=8, max_epochs=1, dropout=0.0, temperature=0.5, top_k=None)
+    common = dict(random_state=0, embedding_dim=8, epochs=1, dropout=0.0, temperature=0.5, top_k=None)
     if method == "meow":
         model = MEOW(3, num_prototypes=(3, 5), lambda_proto=0.7, **common).fit(data)
     else:
@@ -142,10 +142,10 @@ def test_training_loss_on_a_tiny_graph_equals_dense_reference(method):
     net, loss_fn, inputs = model.network_, model.loss_module_, model.inputs_
     net.train()
     params = [p for p in list(net.parameters()) + list(loss_fn.parameters()) if p.requires_grad]
-    z, zc = net(inputs)
+    z, zc = net(**inputs.network_inputs())
     got = model._loss(loss_fn, net, z, zc)["loss"]
     got_grads = torch.autograd.grad(got, params, allow_unused=True)
-    z, zc = net(inputs)
+    z, zc = net(**inputs.network_inputs())
     if method == "meow":
         u, v = net.project(zc), net.project(z)
         labels, centroids, phis = [], [], []

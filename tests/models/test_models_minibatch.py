@@ -12,7 +12,8 @@ from graphcl.losses import NeighborContrastLoss, PamCLoss
 from graphcl.losses.pamc import meta_nodes
 from graphcl.metrics import cluster_acc
 from graphcl.models import SCGC, PamC, SCGCStar
-from graphcl.models.minibatch import PositivePairBatches, anchor_batches, encode_in_chunks
+from graphcl.models.minibatch import PositivePairBatches, anchor_batches
+from graphcl.nn import encode_in_chunks
 
 
 def random_pairs(n=40, nnz=150, seed=0):

@@ -2,7 +2,7 @@
 
 import torch
 
-from graphcl.models.meow_views import mask_edges, mask_features, mean_operator, metapath_operator
+from graphcl.data.metapath_views import mask_edges, mask_features, mean_operator, metapath_operator
 
 
 def _dense(op):
