@@ -15,8 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from graphcl.errors import GraphclInputError
-from graphcl.validation import check_features, check_int, check_n_clusters
+from graphcl.validation import check_choice, check_features, check_int, check_n_clusters
 
 METRICS = ("ip", "euclidean")
 INITS = ("k-means++", "random")
@@ -36,10 +35,6 @@ class KMeansResult(NamedTuple):
     centroids: Tensor
     labels: Tensor
     scores: Tensor
-
-
-def _check_int(value: int, name: str, minimum: int) -> int:
-    return check_int(value, name, minimum)
 
 
 def _normalize_centroids(c: Tensor, metric: str) -> Tensor:
@@ -204,24 +199,24 @@ def torch_kmeans(
         :class:`KMeansResult` ``(centroids [K, d], labels [N] long, scores [N])``.
 
     Raises:
-        GraphclInputError: bad ``x``, ``K`` outside ``[2, N]``, unknown metric, a negative
+        GraphclInputError: bad ``x``, ``K`` outside ``[2, N]``, unknown metric or init, a
+            ``random_state`` that is not an integer, a negative
             ``max_iter`` or a non-positive ``n_init`` / ``min_points`` / ``chunk_size``.
     """
     x = check_features(x).detach()
     n = x.size(0)
     k = check_n_clusters(n_clusters, n)
-    if metric not in METRICS:
-        raise GraphclInputError(f"metric must be one of {METRICS}, got {metric!r}")
-    n_init = _check_int(n_init, "n_init", 1)
-    max_iter = _check_int(max_iter, "max_iter", 0)
-    min_points = _check_int(min_points, "min_points", 1)
-    if init not in INITS:
-        raise GraphclInputError(f"init must be one of {INITS}, got {init!r}")
+    check_choice(metric, "metric", METRICS)
+    n_init = check_int(n_init, "n_init", minimum=1)
+    max_iter = check_int(max_iter, "max_iter", minimum=0)
+    min_points = check_int(min_points, "min_points", minimum=1)
+    check_choice(init, "init", INITS)
     if chunk_size is None:
         chunk_size = max(1, _CHUNK_ELEMENTS // (n_init * k))
-    chunk_size = _check_int(chunk_size, "chunk_size", 1)
+    chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    random_state = check_int(random_state, "random_state", minimum=None)
 
-    generator = torch.Generator(device=x.device).manual_seed(int(random_state))
+    generator = torch.Generator(device=x.device).manual_seed(random_state)
     with torch.no_grad():
         x_sq = x.pow(2).sum(1)
         if init == "random":

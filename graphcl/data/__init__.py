@@ -9,7 +9,6 @@ from graphcl.data.datasets import (
     default_data_root,
     list_datasets,
     load_dataset,
-    verify_dataset,
 )
 from graphcl.data.edge_list import from_edge_list
 from graphcl.data.graph_io import load_graph, save_graph
@@ -26,6 +25,7 @@ from graphcl.data.metapath import metapath_adjacency, metapath_contexts, pathsim
 from graphcl.data.ogb import OGB_NODE_DATASETS, load_ogb
 from graphcl.data.synthetic import planted_partition_graph
 from graphcl.data.user_files import read_edges, read_features, read_graph_npz, read_labels, read_user_graph
+from graphcl.data.verify import verify_dataset
 
 __all__ = [
     "DATASET_INFO",

@@ -27,7 +27,8 @@ photo      ``amazon_photo/``    7650   745    8       gnn-benchmark ``amazon_ele
 Data lookup: the ``root`` argument, then ``$GRAPHCL_DATA``, then the checkout's ``datasets/``
 folder (``Path(graphcl.__file__).parents[1] / "datasets"``); the first of these that holds the
 dataset's folder is used. A ``root`` or ``$GRAPHCL_DATA`` that is not an existing directory is an
-error (a typo should not silently fall through to another copy of the data).
+error (a typo should not silently fall through to another copy of the data). The lookup and the
+checksums live in :mod:`graphcl.data.files`, shared with :mod:`graphcl.data.hetero`.
 
 Integrity: with ``verify=True`` (the default) the sha256 of every file read is compared with
 ``checksums.json`` (the checkout's ``datasets/checksums.json`` first, then a ``checksums.json``
@@ -43,23 +44,29 @@ data folder; Planetoid files are parsed directly (no PyG ``processed/`` folder i
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import itertools
-import json
 import os
 import pickle
 import tempfile
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Callable, Optional
 
 import numpy as np
 import torch
 from torch_geometric.data import Data
 
+from graphcl.data.files import (
+    ENV_CACHE,
+    PARSE_ERRORS,
+    PathLike,
+    corrupt_file_error,
+    default_data_root,
+    lookup_dataset,
+    resolve_root,
+    sha256_file,
+    verify_file,
+)
 from graphcl.errors import GraphclInputError
 
 __all__ = [
@@ -72,11 +79,6 @@ __all__ = [
     "cache_dir",
 ]
 
-PathLike = Union[str, "os.PathLike[str]"]
-
-ENV_DATA = "GRAPHCL_DATA"
-ENV_CACHE = "GRAPHCL_CACHE"
-CHECKSUMS_FILE = "checksums.json"
 _CACHE_FORMAT = "v1"
 
 
@@ -182,27 +184,9 @@ def dataset_info(name: str) -> DatasetInfo:
     return lookup_dataset(DATASET_INFO, name, "dataset")
 
 
-def lookup_dataset(table: dict, name: str, what: str):
-    """``table[name]`` for a case- and space-insensitive dataset name; an unknown name raises
-    :class:`GraphclInputError` listing the known ones (``what`` names the family)."""
-    if not isinstance(name, str):
-        raise GraphclInputError(f"dataset name must be a string, got {type(name).__name__}")
-    key = name.strip().lower()
-    if key not in table:
-        raise GraphclInputError(f"unknown {what} {name!r}; known: {', '.join(table)}")
-    return table[key]
-
-
 # ----------------------------------------------------------------------------------------------
 # Locations
 # ----------------------------------------------------------------------------------------------
-
-
-def default_data_root() -> Path:
-    """The checkout's ``datasets/`` folder (``Path(graphcl.__file__).parents[1] / "datasets"``)."""
-    import graphcl
-
-    return Path(graphcl.__file__).resolve().parents[1] / "datasets"
 
 
 def cache_dir() -> Path:
@@ -219,147 +203,6 @@ def cache_dir() -> Path:
     return base / "datasets"
 
 
-def _resolve_root(info: DatasetInfo, root: Optional[PathLike]) -> Path:
-    """Return the data root (the folder that holds ``info.folder``), in lookup order."""
-    searched: list[str] = []
-    if root is not None:
-        r = Path(root).expanduser()
-        if not r.is_dir():
-            raise GraphclInputError(f"data root {str(r)!r} (the root argument) is not a directory")
-        if (r / info.folder).is_dir():
-            return r
-        searched.append(f"root argument: {r}")
-    env = os.environ.get(ENV_DATA)
-    if env:
-        e = Path(env).expanduser()
-        if not e.is_dir():
-            raise GraphclInputError(f"${ENV_DATA}={env!r} is not a directory")
-        if (e / info.folder).is_dir():
-            return e
-        searched.append(f"${ENV_DATA}: {e}")
-    default = default_data_root()
-    if (default / info.folder).is_dir():
-        return default
-    searched.append(f"the checkout's datasets/: {default}")
-    raise GraphclInputError(
-        f"dataset {info.name!r}: folder {info.folder!r} not found (searched {'; '.join(searched)}). "
-        f"Pass root=... or set ${ENV_DATA} to a folder that contains {info.folder}/"
-    )
-
-
-# ----------------------------------------------------------------------------------------------
-# Checksums (memoised per path + mtime + size)
-# ----------------------------------------------------------------------------------------------
-
-_HASH_MEMO: dict[tuple[str, int, int], str] = {}
-_CHECKSUM_MEMO: dict[tuple[str, int, int], dict[str, str]] = {}
-
-
-def _stat_key(path: Path) -> tuple[str, int, int]:
-    st = path.stat()
-    return (str(path.resolve()), st.st_mtime_ns, st.st_size)
-
-
-def _sha256(path: Path) -> str:
-    """sha256 of a file, memoised per (resolved path, mtime_ns, size) within the process."""
-    key = _stat_key(path)
-    digest = _HASH_MEMO.get(key)
-    if digest is None:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        digest = h.hexdigest()
-        _HASH_MEMO[key] = digest
-    return digest
-
-
-def _read_checksums(path: Path) -> dict[str, str]:
-    key = _stat_key(path)
-    table = _CHECKSUM_MEMO.get(key)
-    if table is None:
-        try:
-            with open(path, encoding="utf-8") as f:
-                table = json.load(f)
-        except (OSError, ValueError) as exc:
-            raise GraphclInputError(f"cannot read checksum file {path}: {exc}") from None
-        if not isinstance(table, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in table.items()
-        ):
-            raise GraphclInputError(
-                f"checksum file {path} must hold a JSON object {{relative path: sha256}}"
-            )
-        _CHECKSUM_MEMO[key] = table
-    return table
-
-
-def _expected_sha256(rel: str, data_root: Path) -> str:
-    for table_path in (default_data_root() / CHECKSUMS_FILE, data_root / CHECKSUMS_FILE):
-        if table_path.is_file():
-            digest = _read_checksums(table_path).get(rel)
-            if digest is not None:
-                return digest
-    raise GraphclInputError(
-        f"no checksum known for {rel} (looked in {default_data_root() / CHECKSUMS_FILE} and "
-        f"{data_root / CHECKSUMS_FILE}); pass verify=False to load it unchecked"
-    )
-
-
-def _verify(path: Path, rel: str, data_root: Path) -> None:
-    expected = _expected_sha256(rel, data_root)
-    actual = _sha256(path)
-    if actual != expected.lower():
-        raise GraphclInputError(
-            f"checksum mismatch for {path}: sha256 {actual}, expected {expected} "
-            f"(the file is corrupted or altered; restore it, or pass verify=False)"
-        )
-
-
-def verify_folders(folders: list[str], data_root: Path) -> list[str]:
-    """Check every file that ``checksums.json`` lists under ``folders`` of ``data_root``.
-
-    Returns:
-        One line per problem (a missing file or a sha256 mismatch), empty when all match.
-    """
-    table: dict[str, str] = {}
-    for table_path in (data_root / CHECKSUMS_FILE, default_data_root() / CHECKSUMS_FILE):
-        if table_path.is_file():
-            table = {**_read_checksums(table_path), **table}
-    problems = []
-    for folder in folders:
-        entries = {rel: digest for rel, digest in table.items() if rel.startswith(folder + "/")}
-        if not entries:
-            problems.append(f"{folder}: no checksums listed")
-        for rel, digest in sorted(entries.items()):
-            path = data_root / rel
-            if not path.is_file():
-                problems.append(f"{path}: missing")
-            elif _sha256(path) != digest.lower():
-                problems.append(f"{path}: sha256 mismatch (corrupted or altered)")
-    return problems
-
-
-def verify_dataset(name: str, root: Optional[PathLike] = None, heterogeneous: bool = False) -> list[str]:
-    """Checksum every shipped file of a dataset (``acm`` and ``dblp`` exist in both families:
-    ``heterogeneous`` selects which).
-
-    Returns:
-        The problems found (see :func:`verify_folders`); empty when every file matches.
-
-    Raises:
-        GraphclInputError: Unknown name, or no data root holds the dataset.
-    """
-    from graphcl.data.hetero import hetero_dataset_info
-
-    if heterogeneous:
-        info = hetero_dataset_info(name)
-        data_root = _resolve_root(info, root)
-        folders = [f for f in (info.meow_folder, info.heco_folder) if f and (data_root / f).is_dir()]
-        return verify_folders(folders, data_root)
-    info = dataset_info(name)
-    return verify_folders([info.folder], _resolve_root(info, root))
-
-
 # ----------------------------------------------------------------------------------------------
 # Parsed-array cache (keyed by the source file's sha256)
 # ----------------------------------------------------------------------------------------------
@@ -371,7 +214,7 @@ def _cached_parse(path: Path, tag: str, parse: Callable[[Path], np.ndarray]) -> 
     The cache key is the sha256 of the source file, so a changed source never hits an old
     entry. A cache that cannot be read or written is ignored (the file is parsed).
     """
-    digest = _sha256(path)
+    digest = sha256_file(path)
     folder = cache_dir()
     entry = folder / f"{digest}.{tag}.{_CACHE_FORMAT}.npy"
     if entry.is_file():
@@ -404,40 +247,19 @@ def _cached_parse(path: Path, tag: str, parse: Callable[[Path], np.ndarray]) -> 
 # Parsers (every failure names the file)
 # ----------------------------------------------------------------------------------------------
 
-_PARSE_ERRORS = (
-    ValueError,
-    TypeError,
-    IndexError,
-    KeyError,
-    AttributeError,
-    EOFError,
-    OSError,
-    zlib.error,
-    gzip.BadGzipFile,
-    zipfile.BadZipFile,
-    pickle.UnpicklingError,
-    UnicodeDecodeError,
-)
-
-
-def _corrupt(path: Path, exc: BaseException) -> GraphclInputError:
-    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return GraphclInputError(f"cannot parse {path}: {type(exc).__name__}: {msg[:200]}")
-
-
 def _parse_float_text(path: Path) -> np.ndarray:
     try:
         arr = np.loadtxt(path, dtype=np.float64, ndmin=2)
-    except _PARSE_ERRORS as exc:
-        raise _corrupt(path, exc) from None
+    except PARSE_ERRORS as exc:
+        raise corrupt_file_error(path, exc) from None
     return arr.astype(np.float32)
 
 
 def _read_int_text(path: Path, ndmin: int) -> np.ndarray:
     try:
         arr = np.loadtxt(path, dtype=np.int64, ndmin=ndmin)
-    except _PARSE_ERRORS as exc:
-        raise _corrupt(path, exc) from None
+    except PARSE_ERRORS as exc:
+        raise corrupt_file_error(path, exc) from None
     return arr
 
 
@@ -469,8 +291,8 @@ def _unpickle(path: Path):
         with open(path, "rb") as f, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return _RestrictedUnpickler(f, encoding="latin1").load()
-    except _PARSE_ERRORS as exc:
-        raise _corrupt(path, exc) from None
+    except PARSE_ERRORS as exc:
+        raise corrupt_file_error(path, exc) from None
 
 
 def _dense(obj, path: Path, ndim: int = 2) -> np.ndarray:
@@ -570,8 +392,8 @@ def _load_planetoid(info: DatasetInfo, folder: Path) -> tuple[np.ndarray, torch.
             dtype=np.int64,
         )
         cols = np.fromiter(itertools.chain.from_iterable(graph.values()), dtype=np.int64)
-    except _PARSE_ERRORS as exc:
-        raise _corrupt(path["graph"], exc) from None
+    except PARSE_ERRORS as exc:
+        raise corrupt_file_error(path["graph"], exc) from None
     edge_index = _edges_from_pairs(np.stack([rows, cols], axis=1), n, path["graph"])
     return x, edge_index, y
 
@@ -590,8 +412,8 @@ def _load_npz(info: DatasetInfo, folder: Path) -> tuple[np.ndarray, torch.Tensor
                 (f["adj_data"], f["adj_indices"], f["adj_indptr"]), shape=tuple(f["adj_shape"])
             ).tocoo()
             y = np.asarray(f["labels"])
-    except _PARSE_ERRORS as exc:
-        raise _corrupt(path, exc) from None
+    except PARSE_ERRORS as exc:
+        raise corrupt_file_error(path, exc) from None
     x = attr.toarray().astype(np.float32)
     x[x > 0] = 1.0  # as PyG's read_npz (the shipped attributes are already 0/1)
     n = info.num_nodes
@@ -631,7 +453,7 @@ def load_dataset(
             message names the file).
     """
     info = dataset_info(name)
-    data_root = _resolve_root(info, root)
+    data_root = resolve_root(info, root)
     folder = data_root / info.folder
     for fname in info.files:
         path = folder / fname
@@ -639,7 +461,7 @@ def load_dataset(
             raise GraphclInputError(f"dataset {info.name!r}: missing file {path}")
     if verify:
         for fname in info.files:
-            _verify(folder / fname, f"{info.folder}/{fname}", data_root)
+            verify_file(folder / fname, f"{info.folder}/{fname}", data_root)
 
     x_np, edge_index, y_np = _LOADERS[info.fmt](info, folder)
 

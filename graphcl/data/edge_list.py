@@ -12,7 +12,7 @@ from torch_geometric.utils import coalesce, to_undirected
 from torch_geometric.utils import remove_self_loops as _remove_self_loops
 
 from graphcl.errors import GraphclInputError
-from graphcl.validation import check_edge_index, check_edge_weight, check_features
+from graphcl.validation import check_edge_index, check_edge_weight, check_features, check_int
 
 __all__ = ["from_edge_list"]
 
@@ -100,9 +100,7 @@ def from_edge_list(
     if x is not None:
         x = check_features(_as_tensor(x, "x"), "x")
     if num_nodes is not None:
-        if isinstance(num_nodes, bool) or not isinstance(num_nodes, (int, np.integer)) or num_nodes < 1:
-            raise GraphclInputError(f"num_nodes must be a positive integer, got {num_nodes!r}")
-        num_nodes = int(num_nodes)
+        num_nodes = check_int(num_nodes, "num_nodes", minimum=1)
         if x is not None and x.size(0) != num_nodes:
             raise GraphclInputError(
                 f"num_nodes={num_nodes} does not match x, which has {x.size(0)} rows"

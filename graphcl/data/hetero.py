@@ -59,7 +59,7 @@ file requested from the HeCo release is looked up in ``heco_<name>/`` first, the
 only in MEOW (``meow_imdb/``); AMiner's HeCo files are all identical to MEOW's, so no
 ``heco_aminer/`` folder is shipped. HeCo's pickled ``nei_*.npy`` and ``pos.npz`` are not shipped
 (nothing reads them). A data root (``root``, ``$GRAPHCL_DATA``) is looked up as in
-:mod:`graphcl.data.datasets` and must hold the dataset's MEOW folder (Freebase: its HeCo folder);
+:mod:`graphcl.data.files` and must hold the dataset's MEOW folder (Freebase: its HeCo folder);
 ``verify=True`` checks each file read against ``checksums.json``.
 
 Loading parses a few small text files and ``.npz`` matrices (well under a second per dataset, no
@@ -76,15 +76,16 @@ import numpy as np
 import torch
 from torch_geometric.data import HeteroData
 
-from graphcl.data.datasets import (
-    _PARSE_ERRORS,
+from graphcl.data.files import (
+    PARSE_ERRORS,
     PathLike,
-    _corrupt,
-    _resolve_root,
-    _verify,
+    corrupt_file_error,
     lookup_dataset,
+    resolve_root,
+    verify_file,
 )
 from graphcl.errors import GraphclInputError
+from graphcl.validation import check_choice
 
 __all__ = [
     "HeteroDatasetInfo",
@@ -284,9 +285,7 @@ def hetero_dataset_info(name: str) -> HeteroDatasetInfo:
 def _check_source(info: HeteroDatasetInfo, source: Optional[str], what: str) -> str:
     if source is None:
         return info.default_features
-    if source not in FEATURE_SOURCES:
-        raise GraphclInputError(f"{what} must be one of {FEATURE_SOURCES} or None, got {source!r}")
-    return source
+    return check_choice(source, what, (*FEATURE_SOURCES, None))
 
 
 def _search_folders(info: HeteroDatasetInfo, source: str) -> list[str]:
@@ -340,10 +339,10 @@ def hetero_file(
             f"dataset {info.name!r} is not part of the {src.upper()} release "
             f"(available: {', '.join(info.sources)})"
         )
-    data_root = _resolve_root(info, root)
+    data_root = resolve_root(info, root)
     path, rel = _locate(info, filename, src, data_root)
     if verify:
-        _verify(path, rel, data_root)
+        verify_file(path, rel, data_root)
     return path
 
 
@@ -369,8 +368,8 @@ def _read_relation(path: Path, n_src: int, n_dst: int) -> np.ndarray:
     """Read ``xy.txt`` as int64 pairs ``[E, 2]``, checking every id against the type sizes."""
     try:
         pairs = np.loadtxt(path, dtype=np.int64, ndmin=2)
-    except _PARSE_ERRORS as exc:
-        raise _corrupt(path, exc) from None
+    except PARSE_ERRORS as exc:
+        raise corrupt_file_error(path, exc) from None
     if pairs.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
     if pairs.shape[1] != 2:
@@ -402,8 +401,8 @@ def _read_matrix(path: Path):
         if magic == _NPY_MAGIC:  # DBLP's t_feat.npz is an .npy file under an .npz name
             return np.load(path, allow_pickle=False)
         return sp.load_npz(path)
-    except _PARSE_ERRORS as exc:
-        raise _corrupt(path, exc) from None
+    except PARSE_ERRORS as exc:
+        raise corrupt_file_error(path, exc) from None
 
 
 def _read_features(path: Path, num_nodes: int, row_normalise: bool) -> torch.Tensor:
@@ -434,8 +433,8 @@ def _read_features(path: Path, num_nodes: int, row_normalise: bool) -> torch.Ten
 def _read_index_array(path: Path) -> np.ndarray:
     try:
         arr = np.load(path, allow_pickle=False)
-    except _PARSE_ERRORS as exc:
-        raise _corrupt(path, exc) from None
+    except PARSE_ERRORS as exc:
+        raise corrupt_file_error(path, exc) from None
     if not isinstance(arr, np.ndarray) or arr.ndim != 1:
         shape = getattr(arr, "shape", type(arr).__name__)
         raise GraphclInputError(f"{path}: expected a 1-D array, got {shape}")
@@ -520,11 +519,11 @@ def load_hetero_dataset(
     """
     info = hetero_dataset_info(name)
     source = _check_features(info, features)
-    data_root = _resolve_root(info, root)  # duck-typed: reads info.name and info.folder
+    data_root = resolve_root(info, root)  # duck-typed: reads info.name and info.folder
     located = {f: _locate(info, f, source, data_root) for f in info.files(source)}
     if verify:
         for path, rel in located.values():
-            _verify(path, rel, data_root)
+            verify_file(path, rel, data_root)
     path = {f: p for f, (p, _) in located.items()}
 
     data = HeteroData()

@@ -28,7 +28,7 @@ from torch import Tensor
 from torch_geometric.utils import to_undirected
 
 from graphcl.errors import GraphclInputError
-from graphcl.validation import check_features
+from graphcl.validation import check_choice, check_features, check_int
 
 __all__ = ["knn_graph_from_features", "KNN_METRICS"]
 
@@ -76,18 +76,13 @@ def knn_graph_from_features(
         x = torch.from_numpy(x)
     x = check_features(x, "x")
     n = x.size(0)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise GraphclInputError(f"k must be an integer, got {k!r}")
-    k = int(k)
-    if not 1 <= k < n:
-        raise GraphclInputError(f"k must satisfy 1 <= k < num_nodes ({n}), got {k}")
-    if metric not in KNN_METRICS:
-        raise GraphclInputError(f"metric must be one of {', '.join(KNN_METRICS)}, got {metric!r}")
+    if n < 2:
+        raise GraphclInputError(f"x has {n} row: a kNN graph needs at least 2 nodes")
+    k = check_int(k, "k", minimum=1, maximum=n - 1)  # k < num_nodes
+    check_choice(metric, "metric", KNN_METRICS)
     if block_size is None:
         block_size = max(1, min(n, _BLOCK_ELEMENTS // n))
-    elif isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) or block_size < 1:
-        raise GraphclInputError(f"block_size must be a positive integer, got {block_size!r}")
-    block_size = int(block_size)
+    block_size = check_int(block_size, "block_size")
 
     feats = x.detach().to(torch.float64)
     if metric in ("cos", "ncos"):

@@ -31,6 +31,7 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from graphcl.errors import GraphclInputError
+from graphcl.validation import check_int
 
 __all__ = ["metapath_adjacency", "pathsim_topk", "metapath_contexts"]
 
@@ -215,10 +216,9 @@ def pathsim_topk(
         GraphclInputError: Bad shapes, ids out of range, duplicate entries, negative counts,
             or ``k < 1``.
     """
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-        raise GraphclInputError(f"k must be a positive integer, got {k!r}")
-    if not isinstance(num_nodes, (int, np.integer)) or num_nodes < 0:
-        raise GraphclInputError(f"num_nodes must be a non-negative integer, got {num_nodes!r}")
+    k = check_int(k, "k", minimum=1)
+    num_nodes = check_int(num_nodes, "num_nodes", minimum=0)
+    seed = check_int(seed, "seed", minimum=None)
     if edge_index.dim() != 2 or edge_index.size(0) != 2:
         raise GraphclInputError(
             f"edge_index must have shape [2, nnz], got {tuple(edge_index.shape)}"
@@ -254,7 +254,7 @@ def pathsim_topk(
     denom = diag[row] + diag[col]
     ps = torch.where(denom > 0, 2.0 * w / denom.clamp_min(1e-300), torch.zeros_like(w))
 
-    key = torch.randperm(nnz, generator=torch.Generator().manual_seed(int(seed))).to(device)
+    key = torch.randperm(nnz, generator=torch.Generator().manual_seed(seed)).to(device)
     arange = torch.arange(nnz, device=device)
     # Order by (ps desc, key asc): the key is a permutation, so its argsort is its inverse (a
     # scatter, not a sort); then one stable sort by -ps.

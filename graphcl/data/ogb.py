@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
+from graphcl.data.files import default_data_root
 from graphcl.errors import GraphclInputError
 
 ENV_OGB_ROOT = "GRAPHCL_OGB_ROOT"
@@ -49,8 +50,6 @@ def _root(root) -> Path:
     env = os.environ.get(ENV_OGB_ROOT)
     if env:
         return Path(env).expanduser()
-    from graphcl.data.datasets import default_data_root
-
     return default_data_root() / "ogb"
 
 

@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-import math
-import operator
-
 import numpy as np
 import torch
 from torch_geometric.data import Data
 
 from graphcl.errors import GraphclInputError
+from graphcl.validation import check_float, check_int
 
 __all__ = ["planted_partition_graph"]
-
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, float)) or not hasattr(value, "__index__"):
-        raise GraphclInputError(f"{name} must be an integer, got {value!r}")
-    value = operator.index(value)
-    if value < minimum:
-        raise GraphclInputError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _check_float(value, name: str, lo: float, hi: float = math.inf) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise GraphclInputError(f"{name} must be a number, got {value!r}") from None
-    if not (lo <= v <= hi) or math.isnan(v) or math.isinf(v):
-        bound = f"[{lo}, {hi}]" if hi != math.inf else f">= {lo} and finite"
-        raise GraphclInputError(f"{name} must be {bound}, got {value!r}")
-    return v
 
 
 def planted_partition_graph(
@@ -81,16 +59,16 @@ def planted_partition_graph(
     Raises:
         GraphclInputError: For an out-of-range argument (the message names it).
     """
-    n = _check_int(num_nodes, "num_nodes", 1)
-    k = _check_int(n_clusters, "n_clusters", 1)
+    n = check_int(num_nodes, "num_nodes", minimum=1)
+    k = check_int(n_clusters, "n_clusters", minimum=1)
     if k > n:
         raise GraphclInputError(f"n_clusters={k} exceeds num_nodes={n}")
-    d = _check_int(num_features, "num_features", 1)
-    avg_degree = _check_float(avg_degree, "avg_degree", 0.0)
-    p_intra = _check_float(p_intra, "p_intra", 0.0, 1.0)
-    sigma = _check_float(sigma, "sigma", 0.0)
-    mu_scale = _check_float(mu_scale, "mu_scale", 0.0)
-    seed = _check_int(seed, "seed", -(2**63))
+    d = check_int(num_features, "num_features", minimum=1)
+    avg_degree = check_float(avg_degree, "avg_degree", minimum=0.0)
+    p_intra = check_float(p_intra, "p_intra", minimum=0.0, maximum=1.0)
+    sigma = check_float(sigma, "sigma", minimum=0.0)
+    mu_scale = check_float(mu_scale, "mu_scale", minimum=0.0)
+    seed = check_int(seed, "seed", minimum=-(2**63), maximum=2**64 - 1)
 
     gen = torch.Generator().manual_seed(seed)
     y = torch.div(torch.arange(n, dtype=torch.long) * k, n, rounding_mode="floor")

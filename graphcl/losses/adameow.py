@@ -11,7 +11,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from graphcl.errors import GraphclInputError
-from graphcl.losses.meow import check_chunk_size, check_views
+from graphcl.losses.meow import check_views
 from graphcl.validation import check_int, check_positive
 
 _CHUNK_ELEMENTS = 1 << 20  # default bound on one [chunk, N, hidden] block (4 MB in float32)
@@ -126,13 +126,11 @@ class AdaptiveWeightInfoNCE(nn.Module):
 
     def __init__(self, in_channels: int, hidden: int = 16, temperature: float = 1.0, chunk_size: Optional[int] = None) -> None:
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("hidden", hidden)):
-            check_int(value, name)
-        self.in_channels, self.hidden = in_channels, hidden
+        self.in_channels, self.hidden = check_int(in_channels, "in_channels"), check_int(hidden, "hidden")
         self.temperature = check_positive(temperature, "temperature")
-        self.chunk_size = check_chunk_size(chunk_size)
-        self.lin_a = nn.Linear(in_channels, hidden)  # W_a, b_a
-        self.lin_b = nn.Linear(hidden, 1)  # W_b, b_b
+        self.chunk_size = check_int(chunk_size, "chunk_size", allow_none=True)
+        self.lin_a = nn.Linear(self.in_channels, self.hidden)  # W_a, b_a
+        self.lin_b = nn.Linear(self.hidden, 1)  # W_b, b_b
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

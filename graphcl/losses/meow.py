@@ -14,7 +14,7 @@ from torch.autograd.function import once_differentiable
 
 from graphcl.errors import GraphclInputError
 from graphcl.ops.scatter import scatter
-from graphcl.validation import check_positive
+from graphcl.validation import check_int, check_positive
 
 _CHUNK_ELEMENTS = 1 << 20  # default bound on one [chunk, N] block (4 MB in float32: cache-friendly)
 
@@ -29,13 +29,6 @@ def check_views(u: Tensor, v: Tensor) -> None:
         raise GraphclInputError(f"u and v must have the same shape [N, d], got {tuple(u.shape)} and {tuple(v.shape)}")
     if u.dtype != v.dtype or u.device != v.device:
         raise GraphclInputError(f"u and v must share dtype and device, got {u.dtype}/{u.device} and {v.dtype}/{v.device}")
-
-
-def check_chunk_size(chunk_size: Optional[int]) -> Optional[int]:
-    """``None`` (automatic) or a positive integer number of rows per block."""
-    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
-        raise GraphclInputError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
-    return chunk_size
 
 
 def _check_label_vector(c, n: int, name: str, device: torch.device, n_clusters: Optional[int] = None) -> Tensor:
@@ -189,7 +182,7 @@ class ClusterWeightedInfoNCE(nn.Module):
     def __init__(self, temperature: float = 1.0, chunk_size: Optional[int] = None) -> None:
         super().__init__()
         self.temperature = check_positive(temperature, "temperature")
-        self.chunk_size = check_chunk_size(chunk_size)
+        self.chunk_size = check_int(chunk_size, "chunk_size", allow_none=True)
 
     def reset_parameters(self) -> None:  # no parameters; part of the module protocol
         pass

@@ -12,7 +12,7 @@ from torch import Tensor
 from graphcl.errors import GraphclInputError
 from graphcl.ops.scatter import scatter
 from graphcl.ops.similarity import edge_cosine_similarity, l2_normalize
-from graphcl.validation import check_edge_index, check_edge_weight, check_positive
+from graphcl.validation import check_bool, check_edge_index, check_edge_weight, check_int, check_positive
 
 # With |s| <= 1 every logit is at most 1/T, so exp(s/T - 1/T) needs no per-row maximum as long as
 # exp(-2/T) stays a normal float32 (1/T <= 40). The shifted block is then symmetric, and only the
@@ -151,12 +151,13 @@ def all_pairs_log_denominator(zn: Tensor, temperature: float, block_size: int = 
     Returns:
         ``[N]`` log-denominators (differentiable w.r.t. ``zn``).
     """
-    inv_t = 1.0 / temperature
+    inv_t = 1.0 / check_positive(temperature, "temperature")
+    block_size = check_int(block_size, "block_size")
     if inv_t <= _MAX_FIXED_SHIFT_INV_T:
-        return _AllPairsLogSumExp.apply(zn, inv_t, int(block_size))
+        return _AllPairsLogSumExp.apply(zn, inv_t, block_size)
     # Colder: exact row maxima, no symmetry to exploit (both arguments are zn, so their
     # gradients add up to the all-pairs gradient).
-    return _RowsLogSumExp.apply(zn, zn, torch.arange(zn.size(0), device=zn.device), inv_t, int(block_size))
+    return _RowsLogSumExp.apply(zn, zn, torch.arange(zn.size(0), device=zn.device), inv_t, block_size)
 
 
 def rows_log_denominator(
@@ -176,13 +177,15 @@ def rows_log_denominator(
     Returns:
         ``[n]`` log-denominators, differentiable w.r.t. ``zr`` and ``zc``.
     """
+    temperature = check_positive(temperature, "temperature")
+    block_size = check_int(block_size, "block_size")
     if zr.dim() != 2 or zc.dim() != 2 or zr.size(1) != zc.size(1):
         raise GraphclInputError(f"zr [n, d] and zc [M, d] must share d, got {tuple(zr.shape)} and {tuple(zc.shape)}")
     if self_index is None:
         self_index = torch.full((zr.size(0),), -1, dtype=torch.long, device=zr.device)
     elif self_index.shape != (zr.size(0),) or (self_index.numel() and not -1 <= int(self_index.min()) <= int(self_index.max()) < zc.size(0)):
         raise GraphclInputError(f"self_index must be [{zr.size(0)}] with entries in [-1, {zc.size(0)})")
-    return _RowsLogSumExp.apply(zr, zc, self_index.to(torch.long), 1.0 / temperature, int(block_size))
+    return _RowsLogSumExp.apply(zr, zc, self_index.to(torch.long), 1.0 / temperature, block_size)
 
 
 def estimate_all_pairs_seconds(
@@ -199,7 +202,9 @@ def estimate_all_pairs_seconds(
     """
     import time
 
-    n, rows = int(num_nodes), min(int(sample_rows), int(num_nodes))
+    n = check_int(num_nodes, "num_nodes")
+    rows = min(check_int(sample_rows, "sample_rows"), n)
+    dim = check_int(dim, "dim")
     zc = l2_normalize(torch.randn(n, dim, device=device))
     zr = zc[:rows].clone().requires_grad_(True)
     idx = torch.arange(rows, device=zc.device)
@@ -289,23 +294,53 @@ def positive_log_numerator(
     return log_num, has_pos
 
 
-def check_pair_inputs(z: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
+def check_pair_inputs(
+    z: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], check_values: bool = True
+) -> Tuple[Tensor, Tensor]:
     """Validate ``z [N, d]`` and the positive pairs; return ``(edge_index, edge_weight)`` with
-    weights defaulting to ones, in ``z``'s dtype."""
-    if z.dim() != 2 or z.size(0) == 0:
-        raise GraphclInputError(f"z must be a non-empty 2-D tensor [N, d], got shape {tuple(z.shape)}")
-    edge_index = check_edge_index(edge_index, z.size(0))
-    edge_weight = check_edge_weight(edge_weight, edge_index.size(1))
+    weights defaulting to ones, in ``z``'s dtype.
+
+    With ``check_values=False`` only the shapes and dtypes are checked (no device-to-host
+    synchronisation): the node ids are not compared with ``N`` and the weights are not checked
+    for NaN/Inf or negative values. For callers that validated the same ``edge_index`` and
+    ``edge_weight`` once (an estimator's ``fit``) and call the loss every step.
+    """
+    if not isinstance(z, Tensor) or z.dim() != 2 or z.size(0) == 0:
+        raise GraphclInputError(f"z must be a non-empty 2-D tensor [N, d], got shape {tuple(getattr(z, 'shape', ()))}")
+    if check_values:
+        edge_index = check_edge_index(edge_index, z.size(0))
+        edge_weight = check_edge_weight(edge_weight, edge_index.size(1))
+    else:
+        edge_index, edge_weight = _check_pair_shapes(edge_index, edge_weight)
     if edge_weight is None:
         return edge_index, torch.ones(edge_index.size(1), dtype=z.dtype, device=z.device)
     return edge_index, edge_weight.to(z.dtype)
 
 
-def check_anchors(anchors: Tensor, num_rows: int, name: str = "anchors") -> Tensor:
+def _check_pair_shapes(edge_index: Tensor, edge_weight: Optional[Tensor]) -> Tuple[Tensor, Optional[Tensor]]:
+    """The shape and dtype part of ``check_edge_index`` / ``check_edge_weight`` (no value read)."""
+    if not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise GraphclInputError(f"edge_index must have shape [2, num_edges], got {tuple(getattr(edge_index, 'shape', ()))}")
+    if torch.is_floating_point(edge_index) or edge_index.dtype == torch.bool or edge_index.is_complex():
+        raise GraphclInputError(f"edge_index must hold integers (torch.long), got dtype {edge_index.dtype}")
+    if edge_weight is not None and (
+        not isinstance(edge_weight, Tensor) or edge_weight.dim() != 1 or edge_weight.numel() != edge_index.size(1)
+    ):
+        raise GraphclInputError(
+            f"edge_weight must have shape [{edge_index.size(1)}] (one weight per edge), "
+            f"got {tuple(getattr(edge_weight, 'shape', ()))}"
+        )
+    return edge_index.long(), edge_weight
+
+
+def check_anchors(anchors: Tensor, num_rows: int, name: str = "anchors", check_values: bool = True) -> Tensor:
     """Validate a node subset (``anchors`` or ``node_index``): a non-empty 1-D integer tensor of
-    distinct ids in ``[0, num_rows)``."""
+    distinct ids in ``[0, num_rows)`` (``check_values=False``: shape and dtype only, no
+    device-to-host synchronisation)."""
     if not isinstance(anchors, Tensor) or anchors.dim() != 1 or torch.is_floating_point(anchors) or anchors.numel() == 0:
         raise GraphclInputError(f"{name} must be a non-empty 1-D integer tensor, got {getattr(anchors, 'shape', anchors)}")
+    if not check_values:
+        return anchors.long()
     if int(anchors.min()) < 0 or int(anchors.max()) >= num_rows:
         raise GraphclInputError(f"{name} holds ids outside [0, {num_rows})")
     if anchors.numel() != torch.unique(anchors).numel():
@@ -362,6 +397,12 @@ class NeighborContrastLoss(nn.Module):
     Args:
         temperature: ``T > 0``.
         block_size: Rows per block of the all-pairs denominator.
+        check_inputs: Check the values of ``edge_index`` (node ids in ``[0, N)``),
+            ``edge_weight`` (finite, non-negative), ``anchors`` and ``node_index`` on every call
+            (the default: safe for standalone use). These checks read tensor values back to the
+            host, a synchronisation per call on a GPU; with ``False`` only shapes and dtypes are
+            checked, for a training loop that validated its graph once before the first step (as
+            graphcl's estimators do in ``fit``). Out-of-range ids are then undefined behaviour.
 
     Shapes:
         - **z**: ``[N, d]`` embeddings (not necessarily normalised).
@@ -370,12 +411,11 @@ class NeighborContrastLoss(nn.Module):
         - **output**: scalar.
     """
 
-    def __init__(self, temperature: float = 1.0, block_size: int = 256) -> None:
+    def __init__(self, temperature: float = 1.0, block_size: int = 256, check_inputs: bool = True) -> None:
         super().__init__()
         self.temperature = check_positive(temperature, "temperature")
-        if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
-            raise GraphclInputError(f"block_size must be a positive integer, got {block_size!r}")
-        self.block_size = block_size
+        self.block_size = check_int(block_size, "block_size")
+        self.check_inputs = check_bool(check_inputs, "check_inputs")
 
     def reset_parameters(self) -> None:  # no parameters; part of the module protocol
         pass
@@ -388,28 +428,29 @@ class NeighborContrastLoss(nn.Module):
         node_index: Optional[Tensor] = None,
         anchors: Optional[Tensor] = None,
     ) -> Tensor:
-        edge_index, edge_weight = check_pair_inputs(z, edge_index, edge_weight)
+        edge_index, edge_weight = check_pair_inputs(z, edge_index, edge_weight, self.check_inputs)
         if node_index is not None and anchors is not None:
             raise GraphclInputError("pass node_index or anchors, not both")
         if node_index is not None:
-            z, edge_index, edge_weight = self._restrict(z, edge_index, edge_weight, node_index)
+            z, edge_index, edge_weight = self._restrict(z, edge_index, edge_weight, node_index, self.check_inputs)
         zn = l2_normalize(z)
         log_num, has_pos = positive_log_numerator(zn, edge_index, edge_weight, self.temperature)
         if anchors is not None:
-            anchors = check_anchors(anchors, z.size(0))
+            anchors = check_anchors(anchors, z.size(0), check_values=self.check_inputs)
             zn, log_num, has_pos = zn[anchors], log_num[anchors], has_pos[anchors]
         require_positive_pairs(has_pos)  # before the O(N^2) denominator
         log_den = all_pairs_log_denominator(zn, self.temperature, self.block_size)
         return (log_den - log_num)[has_pos].mean()
 
     @staticmethod
-    def _restrict(z: Tensor, edge_index: Tensor, edge_weight: Tensor, node_index: Tensor):
+    def _restrict(z: Tensor, edge_index: Tensor, edge_weight: Tensor, node_index: Tensor, check_values: bool = True):
         from torch_geometric.utils import subgraph
 
         n = z.size(0)
-        node_index = check_anchors(node_index, n, "node_index")
+        node_index = check_anchors(node_index, n, "node_index", check_values)
         sub_ei, sub_w = subgraph(node_index, edge_index, edge_weight, relabel_nodes=True, num_nodes=n)
         return z[node_index], sub_ei, sub_w
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(temperature={self.temperature}, block_size={self.block_size})"
+        extra = "" if self.check_inputs else ", check_inputs=False"
+        return f"{self.__class__.__name__}(temperature={self.temperature}, block_size={self.block_size}{extra})"

@@ -17,7 +17,7 @@ from graphcl.losses.neighbor_contrast import (
 )
 from graphcl.ops.scatter import scatter
 from graphcl.ops.similarity import l2_normalize
-from graphcl.validation import check_positive
+from graphcl.validation import check_bool, check_choice, check_float, check_positive
 
 META_NODE_MODES = ("hard", "soft")
 
@@ -40,15 +40,14 @@ def meta_nodes(z: Tensor, q: Tensor, mode: str = "hard") -> tuple[Tensor, Tensor
         ``(c [K, d], mass [K])``. Cost ``O(N d)`` (hard) or ``O(N K d)`` time and ``O(K d)``
         memory (soft); no ``[N, K, d]`` tensor.
     """
+    check_choice(mode, "meta_nodes", META_NODE_MODES)
     k = q.size(1)
     if mode == "hard":
         a = q.detach().argmax(dim=1)
         c = scatter(z, a, dim=0, dim_size=k, reduce="sum")
         mass = torch.bincount(a, minlength=k).to(z.dtype)
         return c, mass
-    if mode == "soft":
-        return q.t() @ z, q.sum(dim=0)
-    raise GraphclInputError(f"meta_nodes must be one of {META_NODE_MODES}, got {mode!r}")
+    return q.t() @ z, q.sum(dim=0)  # soft
 
 
 class PamCLoss(nn.Module):
@@ -77,6 +76,12 @@ class PamCLoss(nn.Module):
             count as empty. Default: 0 for hard meta-nodes (a cluster needs one member) and
             ``1e-6 · N / K`` for soft ones (less than a millionth of a fair share: its meta-node
             is numerically only a direction of rounding error).
+        check_inputs: Check the values of ``edge_index`` (node ids in ``[0, N)``),
+            ``edge_weight`` (finite, non-negative) and ``anchors`` on every call (the default:
+            safe for standalone use). These checks read tensor values back to the host, a
+            synchronisation per call on a GPU; with ``False`` only shapes and dtypes are checked,
+            for a training loop that validated its graph once before the first step (as graphcl's
+            estimators do in ``fit``). Out-of-range ids are then undefined behaviour.
 
     Mini-batch (``anchors``, ``[B]`` distinct positions in ``z``): ``z`` holds a batch of
     anchor nodes and their positive partners, ``q`` the anchors' assignments ``[B, K]``. The
@@ -95,15 +100,18 @@ class PamCLoss(nn.Module):
           **q**: ``[N, K]`` (``[B, K]`` with ``anchors``); output: scalar.
     """
 
-    def __init__(self, temperature: float = 1.0, meta_nodes: str = "hard", min_mass: Optional[float] = None) -> None:
+    def __init__(
+        self,
+        temperature: float = 1.0,
+        meta_nodes: str = "hard",
+        min_mass: Optional[float] = None,
+        check_inputs: bool = True,
+    ) -> None:
         super().__init__()
         self.temperature = check_positive(temperature, "temperature")
-        if meta_nodes not in META_NODE_MODES:
-            raise GraphclInputError(f"meta_nodes must be one of {META_NODE_MODES}, got {meta_nodes!r}")
-        self.meta_nodes = meta_nodes
-        if min_mass is not None and not min_mass >= 0:
-            raise GraphclInputError(f"min_mass must be >= 0, got {min_mass!r}")
-        self.min_mass = min_mass
+        self.meta_nodes = check_choice(meta_nodes, "meta_nodes", META_NODE_MODES)
+        self.min_mass = check_float(min_mass, "min_mass", minimum=0.0, allow_none=True)
+        self.check_inputs = check_bool(check_inputs, "check_inputs")
 
     def reset_parameters(self) -> None:  # no parameters; part of the module protocol
         pass
@@ -157,10 +165,10 @@ class PamCLoss(nn.Module):
         base: Optional[Tuple[Tensor, Tensor]] = None,
         batch_weight: float = 1.0,
     ) -> Tensor:
-        edge_index, edge_weight = check_pair_inputs(z, edge_index, edge_weight)
+        edge_index, edge_weight = check_pair_inputs(z, edge_index, edge_weight, self.check_inputs)
         z_neg = z
         if anchors is not None:
-            anchors = check_anchors(anchors, z.size(0))
+            anchors = check_anchors(anchors, z.size(0), check_values=self.check_inputs)
             z_neg = z[anchors]
         if q.dim() != 2 or q.size(0) != z_neg.size(0):
             raise GraphclInputError(f"q must have shape [{z_neg.size(0)}, K] (one row per {'anchor' if anchors is not None else 'node'}), got {tuple(q.shape)}")
@@ -169,4 +177,5 @@ class PamCLoss(nn.Module):
         return self.positive_term(z, edge_index, edge_weight, anchors) + self.negative_term(z_neg, q, base, batch_weight)
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(temperature={self.temperature}, meta_nodes={self.meta_nodes!r})"
+        extra = "" if self.check_inputs else ", check_inputs=False"
+        return f"{self.__class__.__name__}(temperature={self.temperature}, meta_nodes={self.meta_nodes!r}{extra})"

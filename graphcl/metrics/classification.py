@@ -19,7 +19,7 @@ from torch import Tensor
 
 from graphcl.errors import GraphclInputError
 from graphcl.metrics.clustering import ari, nmi
-from graphcl.validation import check_features, check_int, check_n_clusters, check_positive
+from graphcl.validation import check_features, check_float, check_int, check_n_clusters, check_positive
 
 __all__ = ["evaluate_classification", "evaluate_clustering_runs"]
 
@@ -33,10 +33,6 @@ def _as_tensor(x: Any, name: str) -> Tensor:
         return torch.as_tensor(np.asarray(x))
     except (TypeError, ValueError):
         raise GraphclInputError(f"{name} must be a tensor or array, got {type(x).__name__}") from None
-
-
-def _check_count(value: int, name: str) -> int:
-    return check_int(value, name)
 
 
 def _check_split(idx: Any, n: int, name: str, device: torch.device) -> Tensor:
@@ -238,14 +234,14 @@ def evaluate_classification(
             ``lr`` / ``weight_decay`` / ``runs`` / ``epochs``.
     """
     lr = check_positive(lr, "lr")
-    if not (isinstance(weight_decay, (int, float)) and np.isfinite(weight_decay) and weight_decay >= 0):
-        raise GraphclInputError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}")
-    runs, epochs = _check_count(runs, "runs"), _check_count(epochs, "epochs")
+    weight_decay = check_float(weight_decay, "weight_decay", minimum=0.0)
+    runs, epochs = check_int(runs, "runs"), check_int(epochs, "epochs")
+    seed = check_int(seed, "seed", minimum=None)
     x, labels, (train, val, test), n_classes = _check_inputs(embeddings, y, (train_idx, val_idx, test_idx))
 
-    w0 = _init_weights(runs, n_classes, x.size(1), int(seed), x.dtype).to(x.device)
+    w0 = _init_weights(runs, n_classes, x.size(1), seed, x.dtype).to(x.device)
     with torch.enable_grad():
-        w_hist, b_hist = _train_probes(x[train], labels[train], w0, lr, float(weight_decay), epochs)
+        w_hist, b_hist = _train_probes(x[train], labels[train], w0, lr, weight_decay, epochs)
     with torch.no_grad():
         val_macro, val_micro = _scores_per_step(x[val], labels[val], w_hist, b_hist)
         test_macro, test_micro = _scores_per_step(x[test], labels[test], w_hist, b_hist)
@@ -278,10 +274,15 @@ def evaluate_clustering_runs(
         y: ``[N]`` integer class labels.
         n_clusters: ``K`` (the reference uses the number of classes).
         runs: Number of k-means fits.
-        seed: Base seed.
+        seed: Base seed, ``>= 0`` (``seed + runs - 1`` must stay below ``2**32``, scikit-learn's
+            limit).
 
     Returns:
         ``{"nmi", "ari", "nmi_std", "ari_std"}``: means and population standard deviations.
+
+    Raises:
+        GraphclInputError: Bad embeddings, ``y`` of the wrong length, or a bad ``n_clusters``,
+            ``runs`` or ``seed``.
     """
     from sklearn.cluster import KMeans
 
@@ -289,12 +290,13 @@ def evaluate_clustering_runs(
     labels = _as_tensor(y, "y")
     if labels.dim() != 1 or labels.numel() != x.size(0):
         raise GraphclInputError(f"y must be 1-D with one label per embedding row ({x.size(0)}), got shape {tuple(labels.shape)}")
-    check_n_clusters(n_clusters, x.size(0))
-    runs = _check_count(runs, "runs")
+    n_clusters = check_n_clusters(n_clusters, x.size(0))
+    runs = check_int(runs, "runs")
+    seed = check_int(seed, "seed", minimum=0, maximum=2**32 - runs)  # scikit-learn seeds seed + r
     data = x.cpu().numpy()
     scores = {"nmi": [], "ari": []}
     for r in range(runs):
-        pred = KMeans(n_clusters=n_clusters, n_init=10, random_state=int(seed) + r).fit_predict(data)
+        pred = KMeans(n_clusters=n_clusters, n_init=10, random_state=seed + r).fit_predict(data)
         scores["nmi"].append(nmi(labels, pred))
         scores["ari"].append(ari(labels, pred))
     result: Dict[str, float] = {}

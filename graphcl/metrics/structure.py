@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from graphcl.errors import GraphclInputError
-from graphcl.validation import check_edge_index, check_edge_weight
+from graphcl.validation import check_choice, check_edge_index, check_edge_weight, check_int
 
 __all__ = ["conductance", "modularity"]
 
@@ -51,8 +51,8 @@ def _prepare(
         raise GraphclInputError(f"labels must hold integer cluster ids (torch.long), got dtype {lab.dtype}")
     if num_nodes is None:
         num_nodes = lab.numel()
-    elif isinstance(num_nodes, bool) or not isinstance(num_nodes, int) or num_nodes < 1:
-        raise GraphclInputError(f"num_nodes must be a positive integer, got {num_nodes!r}")
+    else:
+        num_nodes = check_int(num_nodes, "num_nodes")
     if lab.numel() == 0:
         raise GraphclInputError("labels is empty: the graph has no nodes")
     if lab.numel() != num_nodes:
@@ -158,8 +158,7 @@ def conductance(
     Raises:
         GraphclInputError: malformed inputs or an unknown ``reduce``.
     """
-    if reduce not in ("mean", "none"):
-        raise GraphclInputError(f"reduce must be 'mean' or 'none', got {reduce!r}")
+    check_choice(reduce, "reduce", ("mean", "none"))
     edge_index, lab, w, k = _prepare(edge_index, labels, edge_weight, num_nodes)
     two_m = w.sum()
     _, vol, cut = _cluster_sums(edge_index, lab, w, k)

@@ -82,7 +82,7 @@ class PamC(SCGCStar):
         return sharded_pamc(contrast, z, q, shard, group)
 
     def contrastive_loss(self) -> torch.nn.Module:
-        return PamCLoss(self.temperature, meta_nodes=self.meta_nodes)
+        return PamCLoss(self.temperature, meta_nodes=self.meta_nodes, check_inputs=False)  # fit checked the edges
 
     def _contrast_term(self, contrast, z: Tensor, w_index: Tensor, w_value: Tensor, q: Tensor) -> Tensor:
         return contrast(z, w_index, w_value, q)

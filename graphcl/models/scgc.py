@@ -497,7 +497,7 @@ class SCGC(GraphclEstimator):
 
     def contrastive_loss(self) -> torch.nn.Module:
         """The contrastive loss module (also what :mod:`graphcl.distributed` trains with)."""
-        return NeighborContrastLoss(self.temperature, self.block_size)
+        return NeighborContrastLoss(self.temperature, self.block_size, check_inputs=False)  # fit checked the edges
 
     def _contrast_term(self, contrast, z: Tensor, w_index: Tensor, w_value: Tensor, q: Tensor) -> Tensor:
         return contrast(z, w_index, w_value)

@@ -18,17 +18,7 @@ from torch import Tensor
 
 from graphcl.errors import GraphclInputError
 from graphcl.ops.sparse_matrix import SparseOperator, spmm
-from graphcl.validation import check_int
-
-
-def _check_dim(value: int, name: str) -> int:
-    return check_int(value, name)
-
-
-def _check_dropout(p: float) -> float:
-    if not (isinstance(p, (int, float)) and 0.0 <= p < 1.0):
-        raise GraphclInputError(f"dropout must be in [0, 1), got {p!r}")
-    return float(p)
+from graphcl.validation import check_float, check_int
 
 
 class NodeTypeProjection(nn.Module):
@@ -52,19 +42,19 @@ class NodeTypeProjection(nn.Module):
 
     def __init__(self, in_channels: Optional[int], out_channels: int, num_nodes: Optional[int] = None, dropout: float = 0.0) -> None:
         super().__init__()
-        self.out_channels = _check_dim(out_channels, "out_channels")
-        self.dropout = _check_dropout(dropout)
-        self.in_channels = in_channels
+        self.out_channels = check_int(out_channels, "out_channels")
+        self.dropout = check_float(dropout, "dropout", 0.0, 1.0, max_inclusive=False)
+        self.in_channels = None if in_channels is None else check_int(in_channels, "in_channels")
         if in_channels is None:
             if num_nodes is None:
                 raise GraphclInputError("a featureless node type needs num_nodes")
-            self.num_nodes = _check_dim(num_nodes, "num_nodes")
-            self.table = nn.Parameter(torch.empty(self.num_nodes, out_channels))
-            self.bias = nn.Parameter(torch.empty(out_channels))
+            self.num_nodes = check_int(num_nodes, "num_nodes")
+            self.table = nn.Parameter(torch.empty(self.num_nodes, self.out_channels))
+            self.bias = nn.Parameter(torch.empty(self.out_channels))
             self.lin = None
         else:
-            self.num_nodes = num_nodes
-            self.lin = nn.Linear(_check_dim(in_channels, "in_channels"), out_channels)
+            self.num_nodes = check_int(num_nodes, "num_nodes", allow_none=True)
+            self.lin = nn.Linear(self.in_channels, self.out_channels)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -121,10 +111,10 @@ class MetaPathContextEncoder(nn.Module):
 
     def __init__(self, num_contexts: int, channels: int, dropout: float = 0.0) -> None:
         super().__init__()
-        self.num_contexts = _check_dim(num_contexts, "num_contexts")
-        self.channels = _check_dim(channels, "channels")
-        self.dropout = _check_dropout(dropout)
-        self.lins = nn.ModuleList(nn.Linear(channels, channels, bias=False) for _ in range(num_contexts))
+        self.num_contexts = check_int(num_contexts, "num_contexts")
+        self.channels = check_int(channels, "channels")
+        self.dropout = check_float(dropout, "dropout", 0.0, 1.0, max_inclusive=False)
+        self.lins = nn.ModuleList(nn.Linear(self.channels, self.channels, bias=False) for _ in range(self.num_contexts))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -164,10 +154,10 @@ class StandardizedGCN(nn.Module):
 
     def __init__(self, channels: int, dropout: float = 0.0) -> None:
         super().__init__()
-        self.channels = _check_dim(channels, "channels")
-        self.dropout = _check_dropout(dropout)
-        self.lin1 = nn.Linear(channels, channels, bias=False)
-        self.lin2 = nn.Linear(channels, channels, bias=False)
+        self.channels = check_int(channels, "channels")
+        self.dropout = check_float(dropout, "dropout", 0.0, 1.0, max_inclusive=False)
+        self.lin1 = nn.Linear(self.channels, self.channels, bias=False)
+        self.lin2 = nn.Linear(self.channels, self.channels, bias=False)
         self.act = nn.PReLU()
         self.reset_parameters()
 
@@ -204,10 +194,10 @@ class SemanticAttention(nn.Module):
 
     def __init__(self, channels: int, dropout: float = 0.0) -> None:
         super().__init__()
-        self.channels = _check_dim(channels, "channels")
-        self.dropout = _check_dropout(dropout)
-        self.lin = nn.Linear(channels, channels)
-        self.att = nn.Parameter(torch.empty(1, channels))
+        self.channels = check_int(channels, "channels")
+        self.dropout = check_float(dropout, "dropout", 0.0, 1.0, max_inclusive=False)
+        self.lin = nn.Linear(self.channels, self.channels)
+        self.att = nn.Parameter(torch.empty(1, self.channels))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -237,7 +227,7 @@ class ProjectionHead(nn.Module):
     def __init__(self, in_channels: int, out_channels: Optional[int] = None) -> None:
         super().__init__()
         out_channels = in_channels if out_channels is None else out_channels
-        self.lin = nn.Linear(_check_dim(in_channels, "in_channels"), _check_dim(out_channels, "out_channels"))
+        self.lin = nn.Linear(check_int(in_channels, "in_channels"), check_int(out_channels, "out_channels"))
 
     def reset_parameters(self) -> None:
         self.lin.reset_parameters()

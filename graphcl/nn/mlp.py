@@ -9,6 +9,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from graphcl.errors import GraphclInputError
+from graphcl.validation import check_int
 
 
 def _mlp(channels: Sequence[int]) -> nn.Sequential:
@@ -22,10 +23,17 @@ def _mlp(channels: Sequence[int]) -> nn.Sequential:
 
 
 def _check_channels(in_channels: int, hidden_channels: Sequence[int], out_channels: int) -> Tuple[int, ...]:
-    channels = (in_channels, *hidden_channels, out_channels)
-    if any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in channels):
-        raise GraphclInputError(f"layer widths must be positive integers, got {channels}")
-    return tuple(channels)
+    """The layer widths ``(in, *hidden, out)`` as Python ints, each checked by ``check_int``."""
+    try:
+        if isinstance(hidden_channels, (str, bytes)):
+            raise TypeError
+        hidden_list = list(hidden_channels)
+    except TypeError:
+        raise GraphclInputError(
+            f"hidden_channels must be a sequence of layer widths such as (500, 500, 2000), got {hidden_channels!r}"
+        ) from None
+    hidden = tuple(check_int(c, f"hidden_channels[{i}]") for i, c in enumerate(hidden_list))
+    return (check_int(in_channels, "in_channels"), *hidden, check_int(out_channels, "out_channels"))
 
 
 ROW_CHUNK = 1 << 16  # rows per block of the memory-lean training pass

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphcl.nn.mlp import AutoEncoder
-from graphcl.validation import check_features, check_positive
+from graphcl.validation import check_features, check_int, check_positive
 
 log = logging.getLogger(__name__)
 
@@ -68,20 +68,27 @@ def pretrain_autoencoder(
 
     Returns:
         The trained autoencoder on ``device``, in eval mode.
+
+    Raises:
+        GraphclInputError: A bad ``x``, ``lr``, ``epochs`` (``>= 0``), ``batch_size`` (``>= 1``),
+            ``random_state`` (an integer; NumPy integers too) or layer width.
     """
     x = check_features(x)
     lr = check_positive(lr, "lr")
+    epochs = check_int(epochs, "epochs", minimum=0)
+    batch_size = check_int(batch_size, "batch_size")
+    random_state = check_int(random_state, "random_state", minimum=None)
     device = torch.device(device)
-    model_cpu_seed = torch.Generator().manual_seed(int(random_state))
-    channels = (x.size(1), *hidden_channels, out_channels)
+    model_cpu_seed = torch.Generator().manual_seed(random_state)
+    ae = AutoEncoder(x.size(1), hidden_channels, out_channels)  # checks the layer widths
+    channels = ae.encoder.channels
     path: Optional[Path] = None
     if cache is not False and epochs > 0:
         folder = cache_dir(None if cache is True else cache) / "pretrain"
         path = folder / f"ae_{_cache_key(x, channels, epochs, lr, batch_size, random_state)}.pt"
-    ae = AutoEncoder(x.size(1), hidden_channels, out_channels)
     # Deterministic initialisation from the seed, independent of the global RNG.
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(random_state))
+        torch.manual_seed(random_state)
         ae.reset_parameters()
     if path is not None and path.exists():
         try:

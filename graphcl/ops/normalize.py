@@ -8,9 +8,8 @@ import torch
 from torch import Tensor
 from torch_geometric.utils import coalesce
 
-from graphcl.errors import GraphclInputError
 from graphcl.ops.scatter import scatter
-from graphcl.validation import check_edge_index, check_edge_weight
+from graphcl.validation import check_choice, check_edge_index, check_edge_weight, check_int
 
 EdgeList = Tuple[Tensor, Tensor]
 
@@ -82,10 +81,11 @@ def normalize_adjacency(
     Returns:
         ``(edge_index, edge_weight)``, coalesced (sorted by row, then column).
     """
-    if mode not in ("row", "sym"):
-        raise GraphclInputError(f"mode must be 'row' or 'sym', got {mode!r}")
+    check_choice(mode, "mode", ("row", "sym"))
     if num_nodes is None:
+        edge_index = check_edge_index(edge_index, 2**63 - 1)  # the shape and dtype, before reading the ids
         num_nodes = int(edge_index.max()) + 1 if edge_index.numel() else 0
+    num_nodes = check_int(num_nodes, "num_nodes", minimum=0)
     edge_index = check_edge_index(edge_index, num_nodes)
     edge_weight = check_edge_weight(edge_weight, edge_index.size(1))
     w = _weights(edge_index, edge_weight)

@@ -8,8 +8,7 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 
-from graphcl.errors import GraphclInputError
-from graphcl.validation import check_edge_index, check_edge_weight
+from graphcl.validation import check_edge_index, check_edge_weight, check_int
 
 EdgeList = Tuple[Tensor, Tensor]
 
@@ -27,12 +26,6 @@ def _to_edge_list(mat: Tensor) -> EdgeList:
     counts = crow[1:] - crow[:-1]
     row = torch.repeat_interleave(torch.arange(counts.numel(), device=crow.device), counts)
     return torch.stack([row, col.to(torch.long)]), val
-
-
-def _check_order(order: int) -> int:
-    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-        raise GraphclInputError(f"order must be an integer >= 1, got {order!r}")
-    return order
 
 
 def adjacency_power(
@@ -61,7 +54,8 @@ def adjacency_power(
         ``(edge_index, edge_weight)``: coalesced COO entries of the result, ``[2, nnz]`` and
         ``[nnz]``.
     """
-    order = _check_order(order)
+    order = check_int(order, "order", minimum=1)
+    num_nodes = check_int(num_nodes, "num_nodes", minimum=0)
     edge_index = check_edge_index(edge_index, num_nodes)
     edge_weight = check_edge_weight(edge_weight, edge_index.size(1))
     if edge_weight is None:

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from graphcl.ops.normalize import normalize_adjacency
-from graphcl.validation import check_features
+from graphcl.validation import check_features, check_int
 
 
 def propagate(x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], num_nodes: int) -> Tensor:
@@ -50,6 +50,7 @@ def smooth_features(
         ``[N, d]``.
     """
     x = check_features(x)
+    hops = check_int(hops, "hops", minimum=0)
     n = x.size(0)
     ei, w = normalize_adjacency(edge_index, edge_weight, n, mode=mode)
     for _ in range(hops):

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from graphcl.errors import GraphclInputError
+from graphcl.validation import check_int
 
 
 class SparseOperator:
@@ -87,7 +88,8 @@ def sparse_operator(
     Returns:
         A :class:`SparseOperator` ``[num_rows, num_cols]``.
     """
-    num_cols = num_rows if num_cols is None else num_cols
+    num_rows = check_int(num_rows, "num_rows", minimum=0)
+    num_cols = num_rows if num_cols is None else check_int(num_cols, "num_cols", minimum=0)
     if edge_index.dim() != 2 or edge_index.size(0) != 2:
         raise GraphclInputError(f"edge_index must have shape [2, nnz], got {tuple(edge_index.shape)}")
     if edge_index.numel() and (int(edge_index[0].max()) >= num_rows or int(edge_index[1].max()) >= num_cols or int(edge_index.min()) < 0):

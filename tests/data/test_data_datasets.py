@@ -22,6 +22,7 @@ import torch
 from torch_geometric.utils import to_undirected
 
 import graphcl.data.datasets as ds
+import graphcl.data.files as files
 from graphcl import GraphclInputError
 from graphcl.data import DATASET_INFO, dataset_info, list_datasets, load_dataset
 
@@ -223,7 +224,7 @@ def test_root_that_is_not_a_directory(tmp_path, monkeypatch):
 
 
 def test_no_location_holds_the_dataset(tmp_path, monkeypatch):
-    monkeypatch.setattr(ds, "default_data_root", lambda: tmp_path / "no_checkout")
+    monkeypatch.setattr(files, "default_data_root", lambda: tmp_path / "no_checkout")
     monkeypatch.setenv("GRAPHCL_DATA", str(tmp_path))
     with pytest.raises(GraphclInputError, match=r"\$GRAPHCL_DATA") as err:
         load_dataset("dblp", root=tmp_path)
@@ -272,7 +273,7 @@ def test_verification_is_memoised_per_path_mtime_size(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("file re-hashed")
 
-    monkeypatch.setattr(ds.hashlib, "sha256", boom)
+    monkeypatch.setattr(hashlib, "sha256", boom)
     load_dataset("dblp", root=tmp_path)  # no re-hash: memo hit
     path = folder / "dblp_graph.txt"
     st = path.stat()

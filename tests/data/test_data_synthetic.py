@@ -75,7 +75,7 @@ def test_hundred_thousand_nodes_quickly():
     "override, match",
     [
         ({"num_nodes": 0}, "num_nodes"),
-        ({"num_nodes": 10.0}, "num_nodes must be an integer"),
+        ({"num_nodes": 10.0}, "num_nodes must be a positive integer"),
         ({"n_clusters": 4000}, "n_clusters"),
         ({"n_clusters": 0}, "n_clusters"),
         ({"avg_degree": -1.0}, "avg_degree"),

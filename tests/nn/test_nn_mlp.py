@@ -1,5 +1,6 @@
 """MLP encoder / autoencoder shapes, parameter counts and cached pretraining."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -27,8 +28,13 @@ def test_encoder_is_linear_at_the_output_and_resettable():
 
 
 def test_bad_widths():
-    with pytest.raises(GraphclInputError, match="widths"):
+    with pytest.raises(GraphclInputError, match=r"hidden_channels\[0\] must be a positive integer"):
         MLPEncoder(5, (0,), 3)
+    with pytest.raises(GraphclInputError, match="hidden_channels must be a sequence"):
+        MLPEncoder(5, 32, 3)  # an int, as MEOW's hidden size is given
+    with pytest.raises(GraphclInputError, match="out_channels"):
+        MLPEncoder(5, (4,), True)
+    assert MLPEncoder(np.int64(5), (np.int32(4),), np.int64(3)).channels == (5, 4, 3)
 
 
 def test_pretraining_reduces_error_and_is_cached(tmp_path):

@@ -1,0 +1,180 @@
+"""The estimator base class: argument checks before any work, seeds, deprecated names, resume
+safety, save/load through the registry."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from graphcl.data import planted_partition_graph
+from graphcl.errors import GraphclInputError
+from graphcl.models import MEOW, SCGC, AdaMEOW, PamC, SCGCStar, available, get, load_estimator, register, unregister
+from graphcl.models.base import GraphclEstimator, Patience, seed_from
+
+TINY = dict(hidden_channels=(8,), embedding_dim=4, pretrain_epochs=0, epochs=2, cache=False, kmeans_n_init=2)
+
+
+def graph(seed=0, n=60):
+    g = planted_partition_graph(n, 3, avg_degree=4.0, p_intra=0.8, num_features=6, sigma=1.0, seed=seed)
+    g.y = None
+    return g
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fail the test if pretraining (the first work a homogeneous fit does) starts."""
+    import graphcl.models.scgc as scgc
+
+    def boom(*args, **kwargs):
+        raise AssertionError("training started before the arguments were checked")
+
+    monkeypatch.setattr(scgc, "pretrain_autoencoder", boom)
+
+
+def test_every_estimator_derives_from_the_base_and_is_registered():
+    assert available() == ("scgc", "scgc_star", "pamc", "meow", "adameow")
+    for name, cls in zip(available(), (SCGC, SCGCStar, PamC, MEOW, AdaMEOW)):
+        assert get(name) is cls and issubclass(cls, GraphclEstimator) and cls.method_name == name
+    assert get("pamc").family == "homogeneous" and get("meow").family == "heterogeneous"
+    with pytest.raises(GraphclInputError, match="unknown method 'nope'.*scgc_star"):
+        get("nope")
+
+
+def test_numpy_integers_are_accepted(one_thread):
+    model = SCGCStar(np.int64(3), order=np.int32(2), **{**TINY, "epochs": np.int64(2)}, random_state=np.int64(1))
+    model.fit(graph())
+    assert model.labels_.shape == (60,) and len(model.loss_history_) == 2
+
+
+@pytest.mark.parametrize("kwargs, item", [
+    (dict(lr="1e-3"), "lr must be a number, got the string '1e-3' .in a YAML file write 1.0e-3"),
+    (dict(temperature=0), "temperature must be a finite number > 0"),
+    (dict(alpha=-1.0), "alpha must be a finite number >= 0"),
+    (dict(beta=float("nan")), "beta must be a finite number >= 0"),
+    (dict(order=1.5), "order must be a positive integer"),
+    (dict(epochs=True), "epochs must be a non-negative integer"),
+    (dict(hidden_channels="32"), "hidden_channels must be an int or a sequence of ints"),
+    (dict(hidden_channels=(8, 0)), r"hidden_channels\[1\] must be a positive integer"),
+    (dict(batch_size=1), "batch_size must be None or an integer >= 2"),
+    (dict(random_state="seed"), "random_state must be an integer in .0, 2\\*\\*32 - 1., None, or a numpy"),
+    (dict(random_state=-1), "random_state must be an integer"),
+    (dict(device="gpu"), "device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got 'gpu'"),
+    (dict(progress="yes"), "progress must be True or False"),
+    (dict(influence=1), "influence must be True or False"),
+    (dict(max_hours=0), "max_hours must be"),
+    (dict(checkpoint_every=0), "checkpoint_every must be a positive integer"),
+])
+def test_bad_arguments_are_refused_before_any_work(kwargs, item, no_training):
+    with pytest.raises(GraphclInputError, match=item):
+        SCGCStar(3, **{**TINY, **kwargs}).fit(graph())
+
+
+def test_pamc_choices_are_checked(no_training):
+    with pytest.raises(GraphclInputError, match=r"meta_nodes must be one of \('hard', 'soft'\), got 'fuzzy'"):
+        PamC(3, meta_nodes="fuzzy", **TINY).fit(graph())
+
+
+def test_unusable_checkpoint_or_log_path_fails_before_the_first_epoch(tmp_path, no_training):
+    with pytest.raises(GraphclInputError, match="checkpoint .* is a folder"):
+        SCGCStar(3, checkpoint=str(tmp_path), **TINY).fit(graph())
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(GraphclInputError, match="epoch_log .*is a file, not a folder"):
+        SCGCStar(3, epoch_log=str(tmp_path / "file" / "log.csv"), **TINY).fit(graph())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing written, no .tmp left
+
+
+def test_hidden_channels_may_be_an_int(one_thread):
+    model = SCGC(3, **{**TINY, "hidden_channels": 8}).fit(graph())
+    assert repr(model.encoder_) == "MLPEncoder(6-8-4)"
+    assert model.embeddings_.shape == (60, 4)
+
+
+def test_random_state_none_or_generator_gives_a_recorded_seed(one_thread):
+    a = SCGCStar(3, **TINY, random_state=None).fit(graph())
+    assert isinstance(a.random_state_, int) and 0 <= a.random_state_ < 2**32
+    b = SCGCStar(3, **TINY, random_state=a.random_state_).fit(graph())
+    np.testing.assert_array_equal(a.labels_, b.labels_)  # the recorded seed reproduces the run
+    c = SCGCStar(3, **TINY, random_state=np.random.default_rng(5)).fit(graph())
+    assert c.random_state_ == int(np.random.default_rng(5).integers(0, 2**32))
+    assert seed_from(np.random.RandomState(0)) == int(np.random.RandomState(0).randint(0, 2**32, dtype=np.int64))
+
+
+def test_fit_data_y_scikit_learn_style_ignores_y(one_thread):
+    g = graph()
+    y = torch.arange(60) % 3
+    a = SCGCStar(3, **TINY).fit(g, y).labels_
+    b = SCGCStar(3, **TINY).fit(g).labels_
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(GraphclInputError, match="edge_index must have shape \\[2, num_edges\\], got a 1-D array.*labels"):
+        SCGCStar(3, **TINY).fit(g.x, y)
+    with pytest.raises(GraphclInputError, match="either a Data or \\(x, edge_index\\)"):
+        SCGCStar(3, **TINY).fit(g, g.edge_index)
+
+
+def test_the_wrong_graph_family_is_named():
+    from torch_geometric.data import HeteroData
+
+    h = HeteroData()
+    h["a"].x = torch.randn(5, 3)
+    with pytest.raises(GraphclInputError, match="homogeneous graph .* got a HeteroData: use MEOW or AdaMEOW"):
+        SCGCStar(3, **TINY).fit(h)
+    with pytest.raises(GraphclInputError, match="MEOW needs a torch_geometric HeteroData, got Data .*SCGC"):
+        MEOW(3).fit(graph())
+
+
+def test_resume_refuses_a_checkpoint_of_another_graph_of_the_same_size(tmp_path, one_thread):
+    path = tmp_path / "ck.pt"
+    SCGCStar(3, **TINY, checkpoint=str(path)).fit(graph(seed=0))
+    other = graph(seed=1)  # same sizes, other features and edges
+    with pytest.raises(GraphclInputError, match="is of another graph"):
+        SCGCStar(3, **{**TINY, "epochs": 4}, checkpoint=str(path)).fit(other, resume=path)
+    model = SCGCStar(3, **{**TINY, "epochs": 4}, checkpoint=str(path)).fit(graph(seed=0), resume=path)
+    assert len(model.loss_history_) == 4
+
+
+def test_deprecated_names_warn_and_map_onto_the_new_ones():
+    with pytest.warns(DeprecationWarning, match="'max_epochs' is deprecated .* use 'epochs'"):
+        m = MEOW(3, max_epochs=7)
+    assert m.epochs == 7 and "max_epochs" not in m.get_params()
+    with pytest.warns(DeprecationWarning, match="'hidden_channels' is deprecated .* use 'embedding_dim'"):
+        m = MEOW(3, hidden_channels=16)
+    assert m.embedding_dim == 16
+    with pytest.warns(DeprecationWarning, match="'max_epochs' is deprecated"):
+        a = AdaMEOW(3, max_epochs=9)
+    assert a.epochs == 9
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert clone(m).embedding_dim == 16  # clone uses the new names only: no warning
+    with pytest.raises(GraphclInputError, match="unexpected argument 'epochz'"):
+        SCGCStar(3, epochz=3)
+
+
+def test_patience_rule():
+    p = Patience(2, min_epochs=4)
+    stops = [p.update(loss, i + 1) for i, loss in enumerate([5.0, 4.0, 4.0, 4.0, 4.0, 4.0])]
+    assert stops == [False, False, False, True, True, True]
+    q = Patience(None)
+    assert not any(q.update(1.0, i + 1) for i in range(50))
+
+
+def test_a_registered_estimator_saves_and_loads_through_the_registry(tmp_path, one_thread):
+    @register("throwaway_base_test", family="homogeneous", config=("pamc.yaml", "pamc"))
+    class Throwaway(PamC):
+        pass
+
+    try:
+        assert "throwaway_base_test" in available("homogeneous") and get("throwaway_base_test") is Throwaway
+        model = Throwaway(3, **TINY).fit(graph())
+        model.save(tmp_path / "m.pt")
+        back = load_estimator(tmp_path / "m.pt")
+        assert type(back) is Throwaway
+        np.testing.assert_array_equal(back.predict(graph().x), model.labels_)
+        with pytest.raises(GraphclInputError, match="holds a Throwaway, not a MEOW"):
+            MEOW.load(tmp_path / "m.pt")
+    finally:
+        unregister("throwaway_base_test")
+    assert "throwaway_base_test" not in available()
+    with pytest.raises(GraphclInputError, match="unknown estimator class 'Throwaway'"):
+        load_estimator(tmp_path / "m.pt")
