@@ -5,7 +5,8 @@ A checkpoint is one ``torch.save`` file holding a dict: ``format`` (``"graphcl"`
 ``params``, and the estimator's state (network weights, optimizer state, cluster centres,
 epoch, loss history, RNG states, and for a fitted estimator its result attributes). Tensors
 are stored on the CPU, so a file loads on any device. Files are written atomically (a
-temporary file, then a rename): a run killed while writing leaves the previous checkpoint.
+temporary file of a unique name beside it, then a rename): a run killed while writing leaves the
+previous checkpoint.
 
 Loading unpickles Python objects (as ``torch.load(weights_only=False)`` does): load only
 checkpoints you trust.
@@ -14,6 +15,7 @@ checkpoints you trust.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any, Dict, Union
 
@@ -21,7 +23,7 @@ import torch
 
 from graphcl.errors import GraphclInputError
 
-__all__ = ["final_training_state", "non_finite_error", "estimator_class", "load_checkpoint", "load_estimator", "read_training_state", "restore_training_state", "save_checkpoint", "write_training_state"]
+__all__ = ["final_training_state", "non_finite_error", "load_checkpoint", "read_training_state", "restore_training_state", "save_checkpoint", "write_training_state"]
 
 FORMAT = "graphcl"
 PathLike = Union[str, os.PathLike]
@@ -38,15 +40,50 @@ def to_cpu(obj: Any) -> Any:
     return obj
 
 
+def _file_mode(path: Path) -> int:
+    """The permission bits a new file at ``path`` gets: those of the file it replaces, else the
+    default for a new file under the process's umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def save_checkpoint(payload: Dict[str, Any], path: PathLike) -> Path:
-    """Write ``payload`` (plus the format and version tags) atomically to ``path``."""
+    """Write ``payload`` (plus the format and version tags) atomically to ``path``.
+
+    The data goes to a temporary file of a unique name in ``path``'s folder (so two runs sharing
+    one checkpoint path never write into the same temporary file), which then replaces
+    ``path``; on any failure the temporary file is removed and ``path`` keeps its previous
+    content.
+
+    Raises:
+        GraphclInputError: ``path`` is a folder, or its folder cannot be created or written
+            (the message names ``path``, never the temporary file).
+    """
     from graphcl import __version__
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": FORMAT, "version": __version__, **to_cpu(payload)}, tmp)
-    os.replace(tmp, path)
+    if path.is_dir():
+        raise GraphclInputError(f"checkpoint {str(path)!r} is a folder: give a file path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    except OSError as exc:
+        raise GraphclInputError(f"checkpoint {str(path)!r} cannot be written: {exc.strerror or exc}") from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save({"format": FORMAT, "version": __version__, **to_cpu(payload)}, fh)
+        os.chmod(tmp, _file_mode(path))  # mkstemp makes the file private (0600)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise GraphclInputError(f"checkpoint {str(path)!r} cannot be written: {exc.strerror or exc}") from None
+        raise
     return path
 
 
@@ -69,25 +106,6 @@ def load_checkpoint(path: PathLike, kind: str | None = None) -> Dict[str, Any]:
     if kind is not None and payload.get("kind") != kind:
         raise GraphclInputError(f"checkpoint file {path} holds a {payload.get('kind')!r} state, expected {kind!r}")
     return payload
-
-
-def estimator_class(name: str):
-    """The estimator class a checkpoint names."""
-    from graphcl.models import MEOW, SCGC, AdaMEOW, PamC, SCGCStar
-
-    classes = {c.__name__: c for c in (SCGC, SCGCStar, PamC, MEOW, AdaMEOW)}
-    if name not in classes:
-        raise GraphclInputError(f"checkpoint names an unknown estimator class {name!r} (known: {sorted(classes)})")
-    return classes[name]
-
-
-def load_estimator(path: PathLike, device: Union[str, torch.device] = "cpu", expected: Any = None):
-    """A fitted estimator saved with its ``save(path)`` method, on ``device``; ``expected``: the
-    class it must be (what ``SCGC.load`` / ``MEOW.load`` pass)."""
-    payload = load_checkpoint(path, "fitted")
-    if expected is not None and payload["class"] != expected.__name__:
-        raise GraphclInputError(f"{path} holds a {payload['class']}, not a {expected.__name__}")
-    return estimator_class(payload["class"])._from_checkpoint(payload, device)
 
 
 #: Estimator parameters that may differ between a checkpoint and the run resuming from it.
@@ -154,12 +172,6 @@ def non_finite_error(epoch: int, terms: Dict[str, float], checkpoint: Any, last_
     when one was written, the last good checkpoint (which stays in place)."""
     kept = f"; the last good checkpoint (epoch {last_saved}) is {checkpoint}" if last_saved is not None else ""
     return FloatingPointError(f"the training loss became non-finite at epoch {epoch}: {terms}{kept}")
-
-
-def check_checkpoint_every(value: Any) -> None:
-    from graphcl.validation import check_int
-
-    check_int(value, "checkpoint_every")
 
 
 def due(est: Any, epoch: int, last_epoch: int) -> bool:

@@ -19,17 +19,16 @@ import json
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from graphcl.errors import GraphclDistributedError, GraphclInputError
 
 EXIT_DATA, EXIT_USAGE = 1, 2
-HOMOGENEOUS_METHODS = ("scgc", "scgc_star", "pamc")
-HETEROGENEOUS_METHODS = ("meow", "adameow")
-#: method -> (config file, YAML section)
-CONFIG_FILES = {"scgc": ("scgc.yaml", "scgc"), "scgc_star": ("scgc.yaml", "scgc_star"), "pamc": ("pamc.yaml", "pamc"),
-                "meow": ("meow.yaml", "meow"), "adameow": ("meow.yaml", "adameow")}
+#: The files ``graphcl fit`` writes into ``--out`` (replacing any already there).
+FIT_OUTPUTS = ("labels.csv", "embeddings.npy", "summary.json")
+MAX_SEED = 2**32 - 1  # numpy's seeding refuses larger seeds
 
 
 class UsageError(Exception):
@@ -52,12 +51,26 @@ FIT_EXAMPLES = """examples:
   graphcl fit --method pamc --dataset usps --checkpoint ck.pt --log train.csv
   graphcl fit --method pamc --dataset usps --checkpoint ck.pt --resume ck.pt   # after an interruption
 
-files: features: headerless CSV, one row of numbers per node (or .npy [N, F]); edges: two
-integer columns source,target and an optional weight column (or .npy [E, 2|3]); graph: .npz
-with x, edge_index [2, E], optional edge_weight and y. Writes labels.csv (row i = node i),
-embeddings.npy and summary.json into --out; prints ACC/NMI/ARI/F1 when labels are known.
-Hyperparameters: experiments/configs/<method>.yaml of the checkout (the dataset's block, or
-default: for a user graph), else the estimator's defaults; --config selects another file."""
+files: features: headerless CSV, one row of numbers per node (or .npy [N, F]); row i is node i
+(node ids are 0-based). edges: two integer columns source,target holding 0-based node ids (row
+numbers of the features file) and an optional weight column (or .npy [E, 2|3]); each edge is
+used in both directions. labels: one integer per line, line i for node i (or .npy [N]). graph:
+.npz with x [N, F], edge_index [2, E] (0-based ids), optional edge_weight [E] and y [N].
+
+output: labels.csv (line i = the cluster of node i), embeddings.npy (row i = node i) and
+summary.json in --out, replacing those files if they exist (and model.pt with --save-model);
+prints ACC/NMI/ARI/F1 when labels are known.
+
+hyperparameters: experiments/configs/<method>.yaml of the checkout (the dataset's block over
+default:, which a user graph gets), else the estimator's defaults; --config FILE.yaml selects
+another file of the same shape: {<method>: {default: {key: value, ...}, <dataset>: {...}}}.
+Keys are the estimator's parameters (python -c "help(graphcl.models.PamC)"); values are YAML:
+numbers unquoted (lr: 0.001 or lr: 1.0e-3), lists in brackets (hidden_channels: [256, 128]),
+true/false, null. A value of the wrong type is refused before training starts.
+
+The option values are checked before any data are read or any training starts: --checkpoint and
+--log must be writable file paths, --out a writable folder, --resume an existing checkpoint file
+(written by an earlier run's --checkpoint with the same settings and graph)."""
 
 EVALUATE_EXAMPLES = """examples:
   graphcl evaluate --dataset usps --pred runs/usps/labels.csv
@@ -79,14 +92,20 @@ def build_parser() -> argparse.ArgumentParser:
                 epilog="run `graphcl COMMAND --help` for a command's options and examples",
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     from graphcl import __version__
+    from graphcl.models import available, info
 
+    methods = available()
+    families: Dict[str, List[str]] = {}
+    for name in methods:
+        families.setdefault(info(name).family, []).append(name)
     p.add_argument("--version", action="version", version=f"graphcl {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     fit = sub.add_parser("fit", help="train a method on a dataset or your own graph",
                          description="Train a method and write its clustering and embeddings.",
                          epilog=FIT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    fit.add_argument("--method", required=True, choices=HOMOGENEOUS_METHODS + HETEROGENEOUS_METHODS)
+    fit.add_argument("--method", required=True, choices=methods,
+                     help="; ".join(f"{family}: {', '.join(names)}" for family, names in families.items()))
     src = fit.add_mutually_exclusive_group(required=True)
     src.add_argument("--dataset", help="a shipped dataset (see `graphcl datasets`)")
     src.add_argument("--features", metavar="FILE", help="node features (CSV or .npy); needs --edges and --n-clusters")
@@ -95,14 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--n-clusters", type=int, metavar="K", help="clusters (default for a dataset: its number of classes)")
     fit.add_argument("--labels", metavar="FILE", help="known labels of a user graph, to print the metrics")
     fit.add_argument("--epochs", type=int, help="override the configured number of epochs")
-    fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    fit.add_argument("--seed", type=int, default=0, help=f"random seed, 0..{MAX_SEED} (default 0)")
     fit.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 or auto (default cpu)")
     fit.add_argument("--config", metavar="FILE.yaml", help="hyperparameter file (default: the checkout's experiments/configs)")
-    fit.add_argument("--out", default=".", metavar="DIR", help="output folder (default: the current directory)")
+    fit.add_argument("--out", default=".", metavar="DIR",
+                     help="output folder (default: the current directory); its labels.csv, embeddings.npy and summary.json are replaced")
     fit.add_argument("--log", metavar="FILE", help="per-epoch log: loss terms and seconds (.csv, or JSON lines)")
     fit.add_argument("--checkpoint", metavar="FILE.pt", help="save the training state every --checkpoint-every epochs")
     fit.add_argument("--checkpoint-every", type=int, default=10, metavar="N", help="epochs between checkpoints (10)")
-    fit.add_argument("--resume", metavar="FILE.pt", help="continue from a training checkpoint (same settings and graph)")
+    fit.add_argument("--resume", metavar="FILE.pt",
+                     help="continue from an existing training checkpoint (same settings and graph); the --log file drops "
+                          "the rows of the epochs run again")
     fit.add_argument("--save-model", action="store_true", help="also write the fitted estimator to model.pt in --out")
     fit.add_argument("--quiet", action="store_true", help="print nothing but errors (no progress bar)")
     fit.add_argument("-v", "--verbose", action="count", default=0, help="log milestones (-v) and every epoch (-vv)")
@@ -146,12 +168,100 @@ def hyperparameters(method: str, dataset: Optional[str], config: Optional[str]) 
     """The estimator's keyword arguments from a config file: the dataset's block over
     ``default:`` (a user graph gets ``default:``). Returns ``(params, source)``."""
     from graphcl.experiment import estimator_params, load_config
+    from graphcl.models import info
 
-    fname, section = CONFIG_FILES[method]
+    where = info(method).config
+    if where is None and not config:
+        return {}, f"estimator defaults ({method} has no config file)"
+    fname, section = where if where is not None else (None, method)
     path = Path(config) if config else _config_dir() / fname
     if not config and not path.is_file():
         return {}, "estimator defaults (no experiments/configs found)"
-    return estimator_params(load_config(path, section, dataset or "default")), str(path)
+    if config and path.is_dir():
+        raise GraphclInputError(f"--config {config!r} is a folder: give a YAML file")
+    import yaml
+
+    try:
+        block = load_config(path, section, dataset or "default")
+    except yaml.YAMLError as exc:
+        raise GraphclInputError(f"config file {path} is not valid YAML: {' '.join(str(exc).split())}") from None
+    if not isinstance(block, dict):
+        raise GraphclInputError(f"config file {path}: the {section!r} block must map keys to values")
+    return estimator_params(block), str(path)
+
+
+def _check_options(args) -> None:
+    """Check every plain option value of ``fit`` before any data are read (GraphclInputError,
+    or UsageError for a bad combination)."""
+    from graphcl.validation import check_int, check_n_clusters, check_writable_dir, check_writable_file
+
+    hetero = _family(args.method) == "heterogeneous"
+    if hetero and not args.dataset:
+        from graphcl.data import list_hetero_datasets
+
+        raise UsageError(f"--method {args.method} trains on heterogeneous graphs: give --dataset "
+                         f"({', '.join(list_hetero_datasets())}); --features/--edges/--graph describe a homogeneous graph")
+    if args.dataset and (args.edges or args.labels):
+        raise UsageError("--edges/--labels describe a user graph: not with --dataset")
+    if args.graph and args.edges:
+        raise UsageError("--edges goes with --features; a --graph file holds its own edge_index")
+    if not hetero:
+        if args.features and not args.edges:
+            raise UsageError("--features needs --edges FILE")
+        if (args.features or args.graph) and args.n_clusters is None:
+            raise UsageError("--n-clusters K is required for a user graph")
+    if args.n_clusters is not None:
+        check_n_clusters(args.n_clusters, name="--n-clusters")
+    if args.epochs is not None:
+        check_int(args.epochs, "--epochs", minimum=1)
+    check_int(args.seed, "--seed", minimum=0, maximum=MAX_SEED)
+    check_int(args.checkpoint_every, "--checkpoint-every", minimum=1)
+    _check_device(args.device)
+    out = check_writable_dir(args.out, "--out")
+    for name in FIT_OUTPUTS + (("model.pt",) if args.save_model else ()):
+        check_writable_file(out / name, "--out")
+    if args.log:
+        check_writable_file(args.log, "--log")
+    if args.checkpoint:
+        check_writable_file(args.checkpoint, "--checkpoint")
+    if args.resume:
+        _check_readable_file(args.resume, "--resume", args.checkpoint)
+
+
+def _check_readable_file(path: str, option: str, checkpoint: Optional[str] = None) -> None:
+    p = Path(path)
+    if not p.exists():
+        hint = " (a first run writes it with --checkpoint; --resume only continues from it)" if checkpoint else ""
+        raise GraphclInputError(f"{option} {path!r} does not exist{hint}")
+    if not p.is_file():
+        raise GraphclInputError(f"{option} {path!r} is not a file")
+    if not os.access(p, os.R_OK):
+        raise GraphclInputError(f"{option} {path!r} is not readable")
+
+
+def _check_device(device: str) -> None:
+    """``--device``: ``cpu``, ``auto``, or ``cuda[:N]`` on a machine with that GPU."""
+    import torch
+
+    if device == "auto":
+        return
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda"):
+        raise GraphclInputError(f"--device must be cpu, cuda, cuda:N or auto, got {device!r}")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise GraphclInputError(f"--device {device}: CUDA is not available on this machine (use --device cpu or auto)")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise GraphclInputError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+
+
+def _family(method: str) -> str:
+    from graphcl.models import info
+
+    return info(method).family
 
 
 def _load_homogeneous(args) -> Tuple[Any, Optional[Any], int, Dict[str, Any]]:
@@ -164,20 +274,17 @@ def _load_homogeneous(args) -> Tuple[Any, Optional[Any], int, Dict[str, Any]]:
         k = args.n_clusters or int(data.num_classes)
         return without_labels(data), data.y.numpy(), k, {"dataset": data.name}
     if args.features:
-        if not args.edges:
-            raise UsageError("--features needs --edges FILE")
         data = read_user_graph(args.features, args.edges)
         source = {"features": str(args.features), "edges": str(args.edges)}
     else:
         data = read_graph_npz(args.graph)
         source = {"graph": str(args.graph)}
-    if args.n_clusters is None:
-        raise UsageError("--n-clusters K is required for a user graph")
     y = None
     if args.labels:
         y = read_labels(args.labels)
         if y.shape[0] != data.num_nodes:
-            raise GraphclInputError(f"labels file {args.labels} has {y.shape[0]} labels for {data.num_nodes} nodes")
+            raise GraphclInputError(f"labels file {args.labels} has {y.shape[0]} labels for {data.num_nodes} nodes "
+                                    "(one line per node, line i for node i)")
     elif getattr(data, "y", None) is not None:
         y = data.y.numpy()
     return without_labels(data), y, args.n_clusters, source
@@ -189,9 +296,6 @@ def _load_heterogeneous(args) -> Tuple[Any, Any, int, Dict[str, Any]]:
     from graphcl.data import load_hetero_dataset
     from graphcl.experiment import without_labels
 
-    if not args.dataset:
-        raise UsageError(f"--method {args.method} trains on heterogeneous graphs: give --dataset "
-                         "(acm, dblp, aminer, imdb, freebase); --features/--edges/--graph describe a homogeneous graph")
     data = load_hetero_dataset(args.dataset)
     target = data.target_node_type
     y = data[target].y.numpy()
@@ -199,20 +303,54 @@ def _load_heterogeneous(args) -> Tuple[Any, Any, int, Dict[str, Any]]:
     return without_labels(data, target), y, k, {"dataset": args.dataset, "family": "heterogeneous", "target": target}
 
 
-def _estimator(method: str, params: Dict[str, Any], n_clusters: int, args):
-    from graphcl.models import MEOW, SCGC, AdaMEOW, PamC, SCGCStar
+def _estimator_params(method: str, config: Dict[str, Any], config_source: str,
+                      args) -> Tuple[type, Dict[str, Any], Dict[str, str]]:
+    """The estimator class, its keyword arguments (all but ``n_clusters``, ``random_state`` and
+    ``device``: the config's values with the command line's over them) and, for each argument
+    taken from the config, its config key. A config key that is not a parameter of the
+    estimator is refused here, before any data are read."""
+    from graphcl.models import get
 
-    cls = {"scgc": SCGC, "scgc_star": SCGCStar, "pamc": PamC, "meow": MEOW, "adameow": AdaMEOW}[method]
-    params = dict(params)
-    if args.epochs is not None:
-        params["max_epochs" if method in HETEROGENEOUS_METHODS else "epochs"] = args.epochs
+    cls = get(method)
     known = set(cls._get_param_names())
-    unknown = sorted(set(params) - known)
+    # Former parameter names (MEOW's max_epochs -> epochs, hidden_channels -> embedding_dim): the
+    # checkout's configs may still use them, a user's config gets a deprecation warning.
+    aliases = {old: new for old, new in {"max_epochs": "epochs", **getattr(cls, "deprecated_names", {})}.items()
+               if new in known and old not in known}
+    unknown = sorted(set(config) - known - set(aliases))
     if unknown:
-        raise GraphclInputError(f"config keys {unknown} are not parameters of {cls.__name__}")
+        raise GraphclInputError(f"config keys {unknown} in {config_source} are not parameters of {cls.__name__}")
+    for old in set(config) & set(aliases):
+        if aliases[old] in config:
+            raise GraphclInputError(f"{config_source} sets both {aliases[old]} and {old} (the former name of "
+                                    f"{aliases[old]}): keep {aliases[old]}")
+        if getattr(args, "config", None):
+            warnings.warn(f"config key {old!r} in {config_source} is a deprecated name: write {aliases[old]!r}", FutureWarning,
+                          stacklevel=2)
+    epochs_name = "epochs" if "epochs" in known or "max_epochs" not in known else "max_epochs"
+    params: Dict[str, Any] = {}
+    origins: Dict[str, str] = {}
+    for key, value in config.items():
+        name = aliases.get(key, key)
+        params[name], origins[name] = value, key
+    if args.epochs is not None:
+        params[epochs_name] = args.epochs
+        origins.pop(epochs_name, None)
     params.update(progress=not args.quiet, epoch_log=args.log, checkpoint=args.checkpoint,
                   checkpoint_every=args.checkpoint_every)
-    return cls(n_clusters=n_clusters, random_state=args.seed, device=args.device, **params)
+    return cls, params, origins
+
+
+def _from_config(exc: GraphclInputError, origins: Dict[str, str], config_source: str) -> GraphclInputError:
+    """``exc`` with the config file named when its message is about a value from that file
+    (the message starts with the parameter's name)."""
+    import re
+
+    text = str(exc)
+    for name, key in origins.items():
+        if re.match(rf"{re.escape(name)}\b", text):
+            return GraphclInputError(f"{text} (key {key!r} in {config_source})")
+    return exc
 
 
 def _say(args, text: str) -> None:
@@ -232,16 +370,21 @@ def cmd_fit(args) -> int:
 
     from graphcl import __version__
     from graphcl.metrics import evaluate_clustering
+    from graphcl.validation import check_n_clusters
 
-    hetero = args.method in HETEROGENEOUS_METHODS
-    if not hetero and (args.edges or args.labels) and args.dataset:
-        raise UsageError("--edges/--labels describe a user graph: not with --dataset")
-    if args.epochs is not None and args.epochs < 1:
-        raise GraphclInputError(f"--epochs must be a positive integer, got {args.epochs}")
+    hetero = _family(args.method) == "heterogeneous"
+    _check_options(args)
+    config, config_source = hyperparameters(args.method, args.dataset, args.config)
+    cls, params, origins = _estimator_params(args.method, config, config_source, args)
     data, y, k, source = _load_heterogeneous(args) if hetero else _load_homogeneous(args)
-    params, config_source = hyperparameters(args.method, args.dataset, args.config)
-    model = _estimator(args.method, params, k, args)
     n = int(data[data.target_node_type].num_nodes) if hetero else int(data.num_nodes)
+    check_n_clusters(k, n, "--n-clusters" if args.n_clusters is not None else "the number of classes")
+    try:
+        model = cls(n_clusters=k, random_state=args.seed, device=args.device, **params)
+    except TypeError as exc:  # an estimator whose __init__ refuses a value's type
+        raise GraphclInputError(f"{cls.__name__}: {exc} (check {config_source})") from None
+    except GraphclInputError as exc:
+        raise _from_config(exc, origins, config_source) from None
     _say(args, f"fitting {args.method} on {source.get('dataset') or source.get('graph') or source.get('features')} "
                f"({n} nodes, {k} clusters, seed {args.seed}) ...")
     if args.verbose:
@@ -249,7 +392,10 @@ def cmd_fit(args) -> int:
 
         set_verbosity("DEBUG" if args.verbose > 1 else "INFO")
     t0 = time.perf_counter()
-    model.fit(data, resume=args.resume)
+    try:
+        model.fit(data, resume=args.resume)
+    except GraphclInputError as exc:
+        raise _from_config(exc, origins, config_source) from None
     seconds = time.perf_counter() - t0
     labels = np.asarray(model.labels_, dtype=np.int64)
     out = Path(args.out)
@@ -372,9 +518,27 @@ def cmd_datasets(args) -> int:
 COMMANDS = {"fit": cmd_fit, "evaluate": cmd_evaluate, "plot": cmd_plot, "datasets": cmd_datasets}
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as one ``warning: <message>`` line on stderr (no source line)."""
+    text = " ".join(str(message).split())
+    try:
+        (file or sys.stderr).write(f"warning: {text}\n")
+    except (OSError, ValueError):  # a closed stream: warnings are best-effort
+        pass
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``graphcl`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
+    previous = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        return _run(args)
+    finally:
+        warnings.showwarning = previous
+
+
+def _run(args) -> int:
     try:
         return COMMANDS[args.command](args)
     except UsageError as exc:

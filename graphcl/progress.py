@@ -18,8 +18,11 @@ import json
 import logging
 import os
 import sys
+import tempfile
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Any, Dict, List, Optional, Union
+
+from graphcl.errors import GraphclInputError
 
 __all__ = ["EpochLog", "EpochMonitor", "set_verbosity"]
 
@@ -47,18 +50,70 @@ class EpochLog:
     """Per-epoch rows in a CSV (``.csv``) or JSON-lines (any other suffix) file.
 
     Columns: ``epoch``, the loss terms of the first row, ``seconds``. Rows are flushed as they
-    are written, so a killed run leaves every finished epoch on disk. ``append=True`` continues
-    a file (a resumed run).
+    are written, so a killed run leaves every finished epoch on disk.
+
+    Args:
+        path: The log file.
+        append: Continue an existing file (a resumed run) instead of starting a new one.
+        start: With ``append``, the first epoch this run writes: the file's rows of epochs
+            ``>= start`` (epochs run after the checkpoint resumed from, which are run again) are
+            dropped first, so every epoch appears once. ``None`` keeps every row.
+
+    Raises:
+        GraphclInputError: ``path`` is a folder or cannot be written.
     """
 
-    def __init__(self, path: Union[str, os.PathLike], append: bool = False) -> None:
-        self.path = Path(path)
+    def __init__(self, path: Union[str, os.PathLike], append: bool = False, start: Optional[int] = None) -> None:
+        from graphcl.validation import check_writable_file
+
+        self.path = check_writable_file(path, "epoch_log")
         self.csv = self.path.suffix.lower() == ".csv"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         fresh = not (append and self.path.is_file() and self.path.stat().st_size > 0)
-        self._fh: io.TextIOBase = open(self.path, "w" if fresh else "a", newline="")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not fresh and start is not None:
+                self._drop_rows_from(start)
+            self._fh: io.TextIOBase = open(self.path, "w" if fresh else "a", newline="")
+        except OSError as exc:
+            raise GraphclInputError(f"epoch_log {str(self.path)!r} cannot be written: {exc.strerror or exc}") from None
         self._writer: Optional[csv.DictWriter] = None
         self._header_pending = fresh
+
+    def _drop_rows_from(self, start: int) -> None:
+        """Rewrite the file without its rows of epochs ``>= start`` (and without rows that do
+        not parse, such as a line cut short by a killed run); a CSV keeps its header."""
+        with open(self.path, newline="") as fh:
+            lines = fh.read().splitlines(keepends=True)
+        kept: List[str] = []
+        if self.csv:
+            header = next(csv.reader(lines[:1]), [])
+            col = header.index("epoch") if "epoch" in header else 0
+            kept = lines[:1]
+            for line in lines[1:]:
+                cells = next(csv.reader([line]), [])
+                if _epoch_below(cells[col] if len(cells) > col else None, start):
+                    kept.append(line)
+        else:
+            for line in lines:
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(row, dict) and _epoch_below(row.get("epoch"), start):
+                    kept.append(line)
+        if kept and not kept[-1].endswith(("\n", "\r")):
+            kept[-1] += "\n"
+        if len(kept) == len(lines) and all(a is b for a, b in zip(kept, lines)):
+            return
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name + ".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", newline="") as out:
+                out.writelines(kept)
+            os.chmod(tmp, self.path.stat().st_mode & 0o777)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     def write(self, epoch: int, terms: Dict[str, float], seconds: float) -> None:
         row = {"epoch": epoch, **terms, "seconds": seconds}
@@ -76,6 +131,14 @@ class EpochLog:
         self._fh.close()
 
 
+def _epoch_below(value: Any, start: int) -> bool:
+    """Whether a log row's ``epoch`` cell is an integer below ``start``."""
+    try:
+        return int(value) < start
+    except (TypeError, ValueError):
+        return False
+
+
 class EpochMonitor:
     """What an epoch loop calls after each epoch (a context manager; closes its bar and file).
 
@@ -84,7 +147,8 @@ class EpochMonitor:
         name: Shown in the bar and the log records (the estimator's class name).
         progress: Show a tqdm bar (only when ``stderr`` is a terminal).
         epoch_log: Optional per-epoch log file (see :class:`EpochLog`).
-        start: Epochs already done (a resumed run).
+        start: Epochs already done (a resumed run): the log file is continued, without its rows
+            of epochs ``>= start`` (run again now).
     """
 
     def __init__(self, total: int, name: str, progress: bool = False, epoch_log: Optional[Union[str, os.PathLike]] = None,
@@ -95,7 +159,7 @@ class EpochMonitor:
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=total, initial=start, desc=name, unit="epoch", leave=False, dynamic_ncols=True)
-        self.log = EpochLog(epoch_log, append=start > 0) if epoch_log else None
+        self.log = EpochLog(epoch_log, append=start > 0, start=start) if epoch_log else None
         log.info("%s: training, epochs %d..%d", name, start, total - 1)
 
     def update(self, epoch: int, terms: Dict[str, float], seconds: float) -> None:

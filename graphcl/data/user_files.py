@@ -1,8 +1,9 @@
 """Read a user's own graph from files: headerless CSV, ``.npy`` or ``.npz``.
 
-* features: one row per node, ``F`` comma-separated numbers (CSV) or a ``[N, F]`` array (NPY);
-* edges: two integer columns ``source,target`` plus an optional weight column (CSV), or an
-  ``[E, 2]`` / ``[E, 3]`` array (NPY);
+* features: one row per node, ``F`` comma-separated finite numbers (CSV) or a ``[N, F]`` array
+  (NPY); row ``i`` is node ``i`` (node ids are 0-based);
+* edges: two integer columns ``source,target`` holding 0-based node ids (rows of the features)
+  plus an optional weight column (CSV), or an ``[E, 2]`` / ``[E, 3]`` array (NPY);
 * labels / predictions: one integer per line (CSV) or a ``[N]`` array (NPY);
 * a whole graph: ``.npz`` with keys ``x`` ``[N, F]``, ``edge_index`` ``[2, E]`` and optionally
   ``edge_weight`` ``[E]`` and ``y`` ``[N]``.
@@ -102,9 +103,15 @@ def _read_array(path: PathLike, what: str, integer: bool = False, columns=None) 
 
 def read_features(path: PathLike) -> torch.Tensor:
     """Node features ``[N, F]`` (float32) from a headerless CSV or an ``.npy`` file."""
-    arr = _read_array(path, "features")
-    if arr.ndim != 2:
-        raise GraphclInputError(f"features file {path} must hold a 2-D array [N, F], got shape {arr.shape}")
+    p = Path(path).expanduser()
+    arr = _read_array(p, "features")
+    if arr.ndim != 2 or 0 in arr.shape:
+        raise GraphclInputError(f"features file {p} must hold a non-empty 2-D array [N, F], got shape {arr.shape}")
+    finite = np.isfinite(arr).all(axis=1)
+    if not finite.all():
+        row = int(np.argmin(finite))
+        raise GraphclInputError(f"{p}, {_where(p, row)}: the row contains NaN or Inf (features must be finite numbers; "
+                                f"{int((~finite).sum())} row(s) affected)")
     return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))
 
 
@@ -119,10 +126,27 @@ def read_edges(path: PathLike) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     if ids.dtype.kind == "f":
         bad = np.nonzero(~(np.isfinite(ids) & (ids == np.round(ids))).all(axis=1))[0]
         if bad.size:
-            where = f"line {_line_of_row(p, int(bad[0]))}" if p.suffix.lower() != ".npy" else f"row {bad[0]}"
-            raise GraphclInputError(f"{p}, {where}: node ids must be integers, got {ids[bad[0]].tolist()}")
+            raise GraphclInputError(f"{p}, {_where(p, int(bad[0]))}: node ids must be integers, got {ids[bad[0]].tolist()}")
+    negative = np.nonzero((ids < 0).any(axis=1))[0]
+    if negative.size:
+        raise GraphclInputError(f"{p}, {_where(p, int(negative[0]))}: negative node id in "
+                                f"{ids[negative[0]].astype(np.int64).tolist()} (node ids are 0-based row numbers of the features)")
     weights = arr[:, 2].astype(np.float32) if arr.shape[1] == 3 else None
     return ids.astype(np.int64), weights
+
+
+def _where(path: Path, row: int) -> str:
+    """``line L`` of a CSV file or ``row R`` of an ``.npy`` array, for an error message."""
+    return f"row {row}" if path.suffix.lower() == ".npy" else f"line {_line_of_row(path, row)}"
+
+
+def _check_ids_in_range(path: PathLike, pairs: np.ndarray, num_nodes: int, features: PathLike) -> None:
+    """Every node id of an edges file must be a row of the features file (0-based)."""
+    bad = np.nonzero((pairs >= num_nodes).any(axis=1))[0]
+    if bad.size:
+        p = Path(path).expanduser()
+        raise GraphclInputError(f"{p}, {_where(p, int(bad[0]))}: node id {int(pairs[bad[0]].max())} is out of range: "
+                                f"the features file {features} has {num_nodes} rows, so node ids are 0..{num_nodes - 1}")
 
 
 def read_labels(path: PathLike, what: str = "labels") -> np.ndarray:
@@ -160,6 +184,7 @@ def read_user_graph(features: PathLike, edges: PathLike, labels: Optional[PathLi
     """A graph from a features file and an edge file (see the module docstring)."""
     x = read_features(features)
     pairs, weights = read_edges(edges)
+    _check_ids_in_range(edges, pairs, x.size(0), features)
     y = read_labels(labels) if labels is not None else None
     try:
         return from_edge_list(x, pairs, weights, y=y)

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import resume_cases  # noqa: E402
 
 import graphcl.checkpoint as ck  # noqa: E402
-import graphcl.models.meow as meow_module  # noqa: E402
+import graphcl.models  # noqa: E402, F401 - loads every module that may hold write_training_state
 
 case, path, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
 original = ck.write_training_state
@@ -26,8 +26,10 @@ def write_then_die(est, epoch, *args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-ck.write_training_state = write_then_die
-meow_module.write_training_state = write_then_die
+# every module that imported the function by name (graphcl.checkpoint, the estimators' base...)
+for module in [m for name, m in sys.modules.items() if name.startswith("graphcl")]:
+    if getattr(module, "write_training_state", None) is original:
+        module.write_training_state = write_then_die
 data, est = resume_cases.build(case, checkpoint=path, checkpoint_every=1)
 est.fit(data)
 sys.exit(0)  # not reached when the kill fires

@@ -13,9 +13,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import resume_cases  # noqa: E402
 
-from graphcl.checkpoint import load_checkpoint, load_estimator, save_checkpoint  # noqa: E402
+from graphcl.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from graphcl.errors import GraphclInputError  # noqa: E402
-from graphcl.models import MEOW, SCGC  # noqa: E402
+from graphcl.models import MEOW, SCGC, load_estimator  # noqa: E402
 
 WORKER = Path(__file__).resolve().parent / "resume_worker.py"
 KILL_AT = 3
@@ -110,3 +110,73 @@ def test_checkpoint_files_hold_cpu_tensors(tmp_path):
     save_checkpoint({"kind": "training", "t": torch.ones(2, requires_grad=True) * 2}, tmp_path / "c.pt")
     t = load_checkpoint(tmp_path / "c.pt")["t"]
     assert t.device.type == "cpu" and not t.requires_grad and not (tmp_path / "c.pt.tmp").exists()
+
+
+def test_checkpoint_naming_a_folder_is_refused_with_its_name_and_leaves_nothing(tmp_path):
+    folder = tmp_path / "ck"
+    folder.mkdir()
+    with pytest.raises(GraphclInputError, match=rf"checkpoint '{folder}' is a folder"):
+        save_checkpoint({"kind": "training"}, folder)
+    assert list(tmp_path.rglob("*")) == [folder]
+
+
+def test_checkpoint_write_failure_removes_its_temporary_file_and_keeps_the_old_one(tmp_path, monkeypatch):
+    path = tmp_path / "c.pt"
+    save_checkpoint({"kind": "training", "epoch": 1}, path)
+
+    def disk_full(obj, fh, *args, **kwargs):
+        fh.write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(GraphclInputError, match=rf"checkpoint '{path}' cannot be written: No space left") as info:
+        save_checkpoint({"kind": "training", "epoch": 2}, path)
+    assert ".tmp" not in str(info.value)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.pt"]
+    assert load_checkpoint(path)["epoch"] == 1
+
+
+def test_checkpoint_temporary_files_are_unique_per_write(tmp_path, monkeypatch):
+    """Two runs sharing one checkpoint path must not write into the same temporary file."""
+    import os
+
+    seen = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        seen.append(Path(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    path = tmp_path / "shared.pt"
+    save_checkpoint({"kind": "training", "epoch": 0}, path)
+    save_checkpoint({"kind": "training", "epoch": 1}, path)
+    assert len(seen) == 2 and seen[0] != seen[1]
+    for tmp in seen:
+        assert tmp.parent == tmp_path and tmp.name.startswith("shared.pt.") and tmp.name.endswith(".tmp")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shared.pt"] and load_checkpoint(path)["epoch"] == 1
+
+
+def test_checkpoint_file_gets_the_usual_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        save_checkpoint({"kind": "training"}, tmp_path / "c.pt")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "c.pt").stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() == 0,
+                    reason="root writes into read-only folders")
+def test_checkpoint_in_a_read_only_folder_names_the_checkpoint(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(GraphclInputError, match=rf"checkpoint '{folder / 'c.pt'}' cannot be written"):
+            save_checkpoint({"kind": "training"}, folder / "c.pt")
+    finally:
+        folder.chmod(0o755)
