@@ -66,7 +66,7 @@ def worker(method: str, graph: str, steps: int) -> None:
     del w_index, w_value
     prepare = time.perf_counter() - t0
     torch.manual_seed(0)
-    encoder, decoder = est._build_network(x[:2], ctx.device, pretrain=False)
+    encoder, decoder = est.build_network(x[:2], ctx.device, pretrain=False)
     assign = StudentTAssignment(est.n_clusters, est.embedding_dim)
     if ctx.is_main:
         with torch.no_grad():
@@ -74,7 +74,7 @@ def worker(method: str, graph: str, steps: int) -> None:
     del x, data
     net = wrap_ddp(ShardNet(encoder, assign, decoder), ctx)
     opt = torch.optim.Adam(net.parameters(), lr=est.lr)
-    contrast = est._contrastive_loss()
+    contrast = est.contrastive_loss()
     per_step = []
     for _ in range(steps):
         ts = time.perf_counter()
@@ -141,17 +141,23 @@ def main(argv=None) -> int:
     p.add_argument("--graph-dir", default=None)
     p.add_argument("--out", default=str(HERE / "results" / "bench" / "bench_distributed.json"))
     p.add_argument("--markdown", default=str(HERE.parent / "docs" / "bench_distributed.md"))
+    p.add_argument("--allow-dirty", action="store_true",
+                   help="write into experiments/results/ even with uncommitted changes to graphcl/ or experiments/ "
+                        "(recorded as allow_dirty and a -dirty commit); refused otherwise")
     p.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         worker(args.worker[0], args.worker[1], int(args.worker[2]))
         return 0
-    from graphcl.experiment import environment, git_commit, now_iso
+    from graphcl.experiment import environment, git_commit, now_iso, refuse_dirty_results
     from graphcl.nn import cache_dir
+
+    dirty = refuse_dirty_results(args.out, args.allow_dirty)  # before any work
 
     graph_dir = Path(args.graph_dir) if args.graph_dir else cache_dir() / "graphs"
     res = {"benchmark": "bench_distributed", "method": "bench_distributed", "dataset": "planted_partition",
-           "started_at": now_iso(), "git_commit": git_commit(), "command": " ".join([Path(sys.executable).name, *sys.argv]),
+           "started_at": now_iso(), "git_commit": git_commit(dirty=True if dirty else None),
+           **({"allow_dirty": True} if dirty else {}), "command": " ".join([Path(sys.executable).name, *sys.argv]),
            "ranks": args.ranks, "environment": environment("cpu"), "runs": [],
            "config": {"ranks": args.ranks, "steps": args.steps, "exact_large_steps": args.exact_large_steps,
                       "sizes": args.sizes, "methods": args.methods, "K": bench_scaling.K,

@@ -49,12 +49,17 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(HERE / "results" / "bench" / "bench_epoch_usps.json"))
+    p.add_argument("--allow-dirty", action="store_true",
+                   help="write into experiments/results/ even with uncommitted changes to graphcl/ or experiments/ "
+                        "(recorded as allow_dirty and a -dirty commit); refused otherwise")
     p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args.worker, args.epochs, args.seed)))
         return 0
-    from graphcl.experiment import environment, git_commit, now_iso
+    from graphcl.experiment import environment, git_commit, now_iso, refuse_dirty_results
+
+    dirty = refuse_dirty_results(args.out, args.allow_dirty)  # before any work
 
     started, runs = now_iso(), []
     for method in METHODS:
@@ -65,7 +70,8 @@ def main(argv=None) -> int:
               f"peak RSS {runs[-1]['peak_memory_mb']:.0f} MB", flush=True)
     by = {r["method"]: r for r in runs}
     res = {"benchmark": "bench_epoch_usps", "method": "bench_epoch_usps", "dataset": "usps", "config": {"seed": args.seed},
-           "command": " ".join([Path(sys.executable).name, *sys.argv]), "git_commit": git_commit(), "started_at": started,
+           "command": " ".join([Path(sys.executable).name, *sys.argv]), "git_commit": git_commit(dirty=True if dirty else None),
+           **({"allow_dirty": True} if dirty else {}), "started_at": started,
            "runs": runs, "pamc_speedup": by["scgc_star"]["epoch_seconds_mean"] / by["pamc"]["epoch_seconds_mean"],
            "environment": environment("cpu"), "load_average_at_end": os.getloadavg()}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ def worker(method: str, dataset: str, epochs: int, config: str) -> dict:
     data = load_hetero_dataset(dataset)
     after_load = peak_rss_mb()
     cfg = estimator_params(load_config(config, method, dataset))
-    cfg.update(max_epochs=epochs, patience=None)
+    cfg.update(epochs=epochs, patience=None)
     model = (MEOW if method == "meow" else AdaMEOW)(random_state=0, **cfg)
     del data[data.target_node_type].y
     model.fit(data)
@@ -70,12 +70,17 @@ def main(argv=None) -> int:
     p.add_argument("--config", default=str(HERE / "configs" / "meow.yaml"))
     p.add_argument("--out", default=str(HERE / "results" / "bench" / "bench_meow.json"))
     p.add_argument("--markdown", default=str(HERE.parent / "docs" / "bench_meow.md"))
+    p.add_argument("--allow-dirty", action="store_true",
+                   help="write into experiments/results/ even with uncommitted changes to graphcl/ or experiments/ "
+                        "(recorded as allow_dirty and a -dirty commit); refused otherwise")
     p.add_argument("--worker", nargs=2, metavar=("METHOD", "DATASET"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(*args.worker, args.epochs, args.config)))
         return 0
-    from graphcl.experiment import environment, git_commit, now_iso
+    from graphcl.experiment import environment, git_commit, now_iso, refuse_dirty_results
+
+    dirty = refuse_dirty_results(args.out, args.allow_dirty, [args.config])  # before any work
 
     out = Path(args.out)
     previous = json.loads(out.read_text()) if out.is_file() else {}
@@ -95,8 +100,8 @@ def main(argv=None) -> int:
             print(f"{method} {dataset}: {r['epoch_seconds_mean']:.3f} s/epoch, prepare {r['prepare_seconds']:.1f} s, "
                   f"peak {r['peak_memory_mb']:.0f} MB", flush=True)
             res.update(runs=sorted(runs, key=lambda r: (METHODS.index(r["method"]), DATASETS.index(r["dataset"]))),
-                       command=" ".join([Path(sys.executable).name, *sys.argv]), git_commit=git_commit(),
-                       environment=environment("cpu"))
+                       command=" ".join([Path(sys.executable).name, *sys.argv]), git_commit=git_commit(dirty=True if dirty else None),
+                       **({"allow_dirty": True} if dirty else {}), environment=environment("cpu"))
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(res, indent=1) + "\n")
             Path(args.markdown).write_text(to_markdown(res))

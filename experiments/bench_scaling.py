@@ -176,6 +176,9 @@ def main(argv=None) -> int:
     p.add_argument("--markdown", default=str(HERE.parent / "docs" / "bench_scaling.md"))
     p.add_argument("--png", default=str(HERE.parent / "docs" / "bench_scaling.png"))
     p.add_argument("--force", action="store_true", help="rerun the named runs at the named sizes even if in --out")
+    p.add_argument("--allow-dirty", action="store_true",
+                   help="write into experiments/results/ even with uncommitted changes to graphcl/ or experiments/ "
+                        "(recorded as allow_dirty and a -dirty commit); refused otherwise")
     p.add_argument("--worker", nargs=2, metavar=("RUN", "GRAPH"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
@@ -185,7 +188,9 @@ def main(argv=None) -> int:
         if run not in DEFAULT_RUNS and not (run.startswith("pamc_mb") and run[7:].isdigit()):
             p.error(f"unknown run {run!r}; known: {', '.join(DEFAULT_RUNS)} (or pamc_mb<B>)")
 
-    from graphcl.experiment import environment, git_commit, now_iso
+    from graphcl.experiment import environment, git_commit, now_iso, refuse_dirty_results
+
+    dirty = refuse_dirty_results(args.out, args.allow_dirty)  # before any work
     from graphcl.nn import cache_dir
 
     graph_dir = Path(args.graph_dir) if args.graph_dir else cache_dir() / "graphs"
@@ -202,7 +207,8 @@ def main(argv=None) -> int:
     result["config"] = {"graph": result["graph"], "model": result["model"], "seed": args.seed}
 
     def save(final: bool) -> None:
-        result.update(complete=final, command=" ".join([Path(sys.executable).name, *sys.argv]), git_commit=git_commit(),
+        result.update(complete=final, command=" ".join([Path(sys.executable).name, *sys.argv]), git_commit=git_commit(dirty=True if dirty else None),
+                      **({"allow_dirty": True} if dirty else {}),
                       written_at=now_iso(), graphs=graphs, runs=runs, environment=environment("cpu"),
                       load_average=os.getloadavg())
         out_path.parent.mkdir(parents=True, exist_ok=True)

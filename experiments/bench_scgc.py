@@ -235,14 +235,18 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=str(HERE / "results" / "bench" / "bench_scgc.json"))
     p.add_argument("--markdown", default=str(HERE.parent / "docs" / "bench_scgc.md"),
                    help="also write the tables here (generated from the same JSON)")
+    p.add_argument("--allow-dirty", action="store_true",
+                   help="write into experiments/results/ even with uncommitted changes to graphcl/ or experiments/ "
+                        "(recorded as allow_dirty and a -dirty commit); refused otherwise")
     p.add_argument("--worker", nargs=2, metavar=("IMPL", "SIZE"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args.worker[0], args.worker[1], args.epochs, args.seed)))
         return 0
 
-    from graphcl.experiment import now_iso
+    from graphcl.experiment import now_iso, refuse_dirty_results
 
+    args.dirty = refuse_dirty_results(args.out, args.allow_dirty)  # before any work
     out_path = Path(args.out)
     previous = json.loads(out_path.read_text()) if out_path.is_file() and not args.force else {}
     runs = [{"allocator": previous.get("allocator", "default"), **r} for r in previous.get("runs", []) if "error" not in r]
@@ -299,7 +303,8 @@ def summarize_and_write(args, runs, started, load_at_start, final: bool) -> dict
                 print(f"{size} ({alloc}): epoch {c['epoch_speedup']:.2f}x faster, prepare {c['prepare_speedup']:.1f}x, "
                       f"peak memory {c['peak_memory_ratio']:.2f}x lower", flush=True)
     out = {"benchmark": "bench_scgc", "complete": final, "command": " ".join([Path(sys.executable).name, *sys.argv]),
-           "git_commit": git_commit(), "started_at": started, "hyperparameters": HYPER, "epochs": args.epochs,
+           "git_commit": git_commit(dirty=True if getattr(args, "dirty", False) else None),
+           **({"allow_dirty": True} if getattr(args, "dirty", False) else {}), "started_at": started, "hyperparameters": HYPER, "epochs": args.epochs,
            "allocator": args.allocator, "allocator_reuse_env": REUSE_ENV,
            "calibration": getattr(args, "calibration", None), "runs": runs, "comparisons": comparisons,
            "environment": environment("cpu"),

@@ -1,9 +1,12 @@
 """Shared driver of the homogeneous reproduction scripts (``scgc.py``, ``pamc.py``).
 
-A script names its methods and how to build each estimator; this module parses the common
-command line, runs every seed in a fresh subprocess (one JSON line back per seed), and writes
-the DESIGN §5 result JSON after each seed. The k-means baselines are shared by every script.
-Labels are read only to score the final, last-epoch clustering.
+A script names which registered methods it serves (``graphcl.models.available("homogeneous")``
+filtered by their registered config file); this module parses the common command line, builds
+each estimator from the registry (``graphcl.models.get``), reads its hyperparameters from the
+config block the registry names (``graphcl.models.info(name).config``), runs every seed in a
+fresh subprocess (one JSON line back per seed), and writes the DESIGN §5 result JSON after
+each seed. The k-means baselines are not estimators: they are a local list shared by every
+script. Labels are read only to score the final, last-epoch clustering.
 """
 
 from __future__ import annotations
@@ -13,12 +16,43 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # runnable from a plain checkout
 
 BASELINES = ("kmeans", "kmeans_smoothed")
+CONFIGS = HERE / "configs"
+
+
+def registered_methods(select: Callable[[object], bool] = lambda info: True) -> tuple:
+    """The registered homogeneous methods whose :class:`~graphcl.registry.MethodInfo`
+    passes ``select``, in registration order, then the baselines."""
+    from graphcl.models import available, info
+
+    return (*(m for m in available("homogeneous") if select(info(m))), *BASELINES)
+
+
+def method_config(method: str, script_config: Path) -> tuple[Path, str]:
+    """``(config file, YAML section)`` of a method: the registry's for an estimator (under
+    ``experiments/configs``), the script's own file and its ``kmeans`` section for a baseline."""
+    if method in BASELINES:
+        return script_config, "kmeans"
+    from graphcl.models import info
+
+    cfg = info(method).config
+    return (CONFIGS / cfg[0], cfg[1]) if cfg else (script_config, method)
+
+
+def add_common_options(p: argparse.ArgumentParser) -> None:
+    """``--allow-dirty`` and ``--threads``, shared by every script that writes results."""
+    p.add_argument("--allow-dirty", action="store_true",
+                   help="write into experiments/results/ even with uncommitted changes to graphcl/, experiments/ "
+                        "or the configs (each run records allow_dirty and a -dirty commit; the file is marked "
+                        "legacy_provenance); without it such a run is refused before training")
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="torch threads of each seed's process (OMP_NUM_THREADS; default: inherited, else torch's "
+                        "default). Jobs run side by side: 1 each, at most as many jobs as cores")
 
 
 def build_parser(doc: str, methods: Sequence[str], config: Path) -> argparse.ArgumentParser:
@@ -27,14 +61,25 @@ def build_parser(doc: str, methods: Sequence[str], config: Path) -> argparse.Arg
     p.add_argument("--dataset", required=True, help="usps, acm, dblp, cite, citeseer, cora, photo")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--epochs", type=int, default=None, help="override the config's epochs")
-    p.add_argument("--config", default=str(config))
-    p.add_argument("--out", default=None, help="JSON path (default experiments/results/<method>/<dataset>.json)")
+    p.add_argument("--config", default=None,
+                   help=f"YAML (default: the method's registered config file under {CONFIGS.name}/; "
+                        f"{config.name} for the baselines)")
+    p.add_argument("--out", default=None, help="JSON path (default experiments/results/<method>/<dataset>.json); "
+                                               "seeds of the same config already in the file are kept")
     p.add_argument("--device", default="cpu")
+    add_common_options(p)
     p.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)  # worker mode
     return p
 
 
-def run_one(args: argparse.Namespace, cfg: dict, make_estimator: Callable[..., object]) -> dict:
+def make_estimator(method: str, **params):
+    """The registered estimator ``method`` built with ``params``."""
+    from graphcl.models import get
+
+    return get(method)(**params)
+
+
+def run_one(args: argparse.Namespace, cfg: dict, make: Callable[..., object] = make_estimator) -> dict:
     """Train and evaluate one seed in this process; returns the run record."""
     import numpy as np
 
@@ -63,7 +108,7 @@ def run_one(args: argparse.Namespace, cfg: dict, make_estimator: Callable[..., o
         pred = pred.numpy()
     else:
         params = estimator_params(cfg)
-        model = make_estimator(args.method, n_clusters=k, random_state=seed, device=args.device, **params)
+        model = make(args.method, n_clusters=k, random_state=seed, device=args.device, **params)
         model.fit(labels_free)
         pred = model.labels_
         t = model.timings_
@@ -88,37 +133,56 @@ def main(
     script: Path,
     methods: Sequence[str],
     config: Path,
-    make_estimator: Callable[..., object],
-    config_section: Callable[[str], str] = lambda method: method,
+    make_estimator: Callable[..., object] = make_estimator,
     extra_args: Callable[[argparse.ArgumentParser], None] | None = None,
     adjust: Callable[[argparse.Namespace, dict], tuple[dict, str, list[str]]] | None = None,
+    parser: Optional[argparse.ArgumentParser] = None,
 ) -> int:
     """Run a reproduction script.
 
     Args:
-        make_estimator: ``(method, **params) -> estimator`` for the non-baseline methods.
-        config_section: the YAML section holding a method's hyperparameters.
+        methods: The ``--method`` choices (:func:`registered_methods`).
+        config: The script's config file (the baselines' ``kmeans`` block; a registered
+            method reads the file the registry names).
+        make_estimator: ``(method, **params) -> estimator`` for the non-baseline methods
+            (default: the registry's class).
         extra_args: adds script-specific options to the parser.
         adjust: ``(args, cfg) -> (cfg, result_folder, worker_flags)``: applies script-specific
             options to the config, names the results folder and the flags to pass to workers.
+        parser: A parser already built (with ``extra_args`` applied); by default built here.
     """
-    parser = build_parser(doc, methods, config)
-    if extra_args is not None:
-        extra_args(parser)
+    if parser is None:
+        parser = build_parser(doc, methods, config)
+        if extra_args is not None:
+            extra_args(parser)
     args = parser.parse_args(argv)
-    from graphcl.data import dataset_info
     from graphcl.errors import GraphclInputError
-    from graphcl.experiment import git_commit, load_config, now_iso, run_seeds_in_subprocesses, write_result
+    from graphcl.experiment import apply_threads
+
+    try:
+        apply_threads(args.threads)  # before torch is imported: the workers inherit it
+    except GraphclInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from graphcl.data import dataset_info
+    from graphcl.experiment import (
+        check_clean_tree,
+        git_commit,
+        load_config,
+        now_iso,
+        run_seeds_in_subprocesses,
+        write_result,
+    )
 
     try:
         dataset_info(args.dataset)  # unknown names fail here, listing the known ones
         folder, flags = args.method, []
-        if args.method in BASELINES:
-            cfg = load_config(args.config, "kmeans", args.dataset)
-            if args.method == "kmeans":
-                cfg.pop("hops", None)
-        else:
-            cfg = load_config(args.config, config_section(args.method), args.dataset)
+        config_file, section = method_config(args.method, config)
+        config_file = Path(args.config) if args.config else config_file
+        cfg = load_config(config_file, section, args.dataset)
+        if args.method == "kmeans":
+            cfg.pop("hops", None)
+        if args.method not in BASELINES:
             if args.epochs is not None:
                 cfg["epochs"] = args.epochs
             if adjust is not None:
@@ -126,18 +190,22 @@ def main(
         if args.seed is not None:  # worker: one seed, one JSON line
             print(json.dumps(run_one(args, cfg, make_estimator)))
             return 0
-        started, commit = now_iso(), git_commit()
+        out = Path(args.out) if args.out else HERE / "results" / folder / f"{args.dataset}.json"
+        dirty = check_clean_tree(out, args.allow_dirty, [config_file])  # before any training
+        started, commit = now_iso(), git_commit(dirty=True if dirty else None)
         worker = [str(Path(script).resolve()), "--method", args.method, "--dataset", args.dataset,
-                  "--config", args.config, "--device", args.device, *flags]
+                  "--config", str(Path(config_file).resolve()), "--device", args.device, *flags]
         if args.epochs is not None:
             worker += ["--epochs", str(args.epochs)]
-        out = Path(args.out) if args.out else HERE / "results" / folder / f"{args.dataset}.json"
 
         def save(runs):
             return write_result(out, method=folder, dataset=args.dataset, config=cfg, runs=runs,
-                                started_at=started, device=args.device, commit=commit)
+                                started_at=started, device=args.device, commit=commit, argv=invocation)
 
-        result = save(run_seeds_in_subprocesses(worker, args.seeds, on_run=save))
+        invocation = [str(Path(script)), *(sys.argv[1:] if argv is None else argv)]
+        runs = run_seeds_in_subprocesses(worker, args.seeds, on_run=save, commit=commit, allow_dirty=dirty,
+                                         threads=args.threads, argv=invocation)
+        result = save(runs)
         m, s = result["mean"], result["std"]
         print(f"{folder} on {args.dataset}, seeds {[r['seed'] for r in result['runs']]}:")
         print("  " + "  ".join(f"{key.upper()} {m[key]:.4f} ± {s[key]:.4f}" for key in ("acc", "nmi", "ari", "f1")))

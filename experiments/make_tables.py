@@ -7,6 +7,14 @@ Every ``experiments/results/<method>/<dataset>.json`` must carry the provenance 
 DESIGN §5 (method, dataset, config, command, git_commit, started_at, runs, environment);
 a file without them is refused. Reference numbers come from ``experiments/reference_numbers.yaml``
 and are printed in their own column with their source and selection protocol.
+
+Rows read from a file marked ``"legacy_provenance": true`` (seeds without their own command,
+commit and start time, or from a dirty tree) carry a ``†`` and a footnote. Under each table, one
+generated sentence per method that loses to a baseline on ACC or NMI (heterogeneous tables: on
+Ma-F1 at 20 labels per class, or on clustering NMI), with the numbers (DESIGN §4.3).
+
+``load_results(folder)`` and ``make_tables(results, refs)`` take any results folder (the
+tests render tiny synthetic ones).
 """
 
 from __future__ import annotations
@@ -38,6 +46,13 @@ HETEROGENEOUS = ["acm", "dblp", "aminer", "imdb", "freebase"]
 HETERO_ORDER = ["kmeans", "kmeans_smoothed", "meow", "adameow"]
 HETERO_LABEL = {"kmeans": "k-means (raw X)", "kmeans_smoothed": "k-means (meta-path-smoothed X)",
                 "meow": "MEOW", "adameow": "AdaMEOW"}
+#: The baselines' rows of the classification table: logistic regression on their features.
+CLASSIFICATION_LABEL = {"kmeans": "logistic regression (raw X)",
+                        "kmeans_smoothed": "logistic regression (meta-path-smoothed X)"}
+BASELINES = ("kmeans", "kmeans_smoothed")
+LEGACY_MARK = "†"
+LEGACY_NOTE = (f"{LEGACY_MARK} legacy provenance: seeds produced before per-seed provenance (or from a dirty "
+               "tree); to be re-run at HEAD.")
 HETERO_SEEDS = {"adameow": 3}
 RATIOS = ("20", "40", "60")
 
@@ -65,6 +80,86 @@ def load_results(folder: Path) -> dict:
     return results
 
 
+def is_legacy(res: dict) -> bool:
+    """Whether a result file is marked ``legacy_provenance``."""
+    return bool(res.get("legacy_provenance"))
+
+
+def mark(label: str, res: dict) -> str:
+    """A row's label, with :data:`LEGACY_MARK` when its file has legacy provenance."""
+    return label + LEGACY_MARK if is_legacy(res) else label
+
+
+def legacy_footnote(lines: list, start: int) -> list:
+    """``[LEGACY_NOTE, ""]`` when a row from ``lines[start:]`` carries the mark, else ``[]``."""
+    rows = [line for line in lines[start:] if line.startswith("| ")]
+    return [LEGACY_NOTE, ""] if any(LEGACY_MARK in line.split(" | ")[0] for line in rows) else []
+
+
+def mean_of(runs, key: str, ratio: str | None = None) -> float | None:
+    """Mean of a metric over the runs (``ratio``: Macro-F1 of the classification block at that
+    split); ``None`` when no run has it."""
+    if ratio is None:
+        vals = [r[key] for r in runs if key in r]
+    else:
+        vals = [r["classification"][ratio][key] for r in runs if ratio in r.get("classification", {})]
+    return float(np.mean(vals)) if vals else None
+
+
+def loss_sentence(label: str, dataset: str, losses: list) -> str:
+    """``"<label> loses to <baseline> on <dataset>: ACC a vs b, NMI c vs d; and to ...: ..."``
+    from ``losses`` = ``[(baseline label, [(metric, ours, theirs), ...]), ...]``."""
+    parts = []
+    for i, (baseline, metrics) in enumerate(losses):
+        numbers = ", ".join(f"{name} {ours} vs {theirs}" for name, ours, theirs in metrics)
+        parts.append(f"{baseline} on {dataset}: {numbers}" if i == 0 else f"to {baseline}: {numbers}")
+    return f"{label.replace(LEGACY_MARK, '')} loses to " + "; and ".join(parts) + "."
+
+
+def losses_to_baselines(rows: list, metrics: list, baseline_label: dict) -> list:
+    """One sentence per method row that loses to a baseline row on one of ``metrics``.
+
+    Args:
+        rows: ``(method, label, runs)`` of one table (baselines among them).
+        metrics: ``(shown name, key, ratio or None, formatter)``: a method loses on a metric
+            when its mean is below the baseline's.
+        baseline_label: How a baseline is named in the sentence.
+
+    Returns:
+        ``(label, [(baseline label, [(metric, ours, theirs), ...])])`` per losing method.
+    """
+    baselines = [(m, runs) for m, _, runs in rows if m in BASELINES]
+    out = []
+    for method, label, runs in rows:
+        if method in BASELINES:
+            continue
+        losses = []
+        for base, base_runs in baselines:
+            lost = []
+            for name, key, ratio, show in metrics:
+                ours, theirs = mean_of(runs, key, ratio), mean_of(base_runs, key, ratio)
+                if ours is not None and theirs is not None and ours < theirs:
+                    lost.append((name, show(ours), show(theirs)))
+            if lost:
+                losses.append((baseline_label[base], lost))
+        if losses:
+            out.append((label, losses))
+    return out
+
+
+def loss_lines(rows: list, dataset: str, metrics: list, baseline_label: dict) -> list:
+    """The generated sentences under a table (each its own paragraph), or nothing."""
+    sentences = [loss_sentence(label, dataset, losses)
+                 for label, losses in losses_to_baselines(rows, metrics, baseline_label)]
+    return [line for sentence in sentences for line in (sentence, "")]
+
+
+FOUR = "{:.4f}".format
+HOMOGENEOUS_LOSS_METRICS = [("ACC", "acc", None, FOUR), ("NMI", "nmi", None, FOUR)]
+CLASSIFICATION_LOSS_METRICS = [("Ma-F1@20", "macro_f1", "20", lambda v: f"{100 * v:.2f}")]
+CLUSTERING_LOSS_METRICS = [("clustering NMI", "nmi", None, FOUR)]
+
+
 def fmt(runs, key) -> str:
     vals = [r[key] for r in runs if key in r]
     if not vals:
@@ -89,23 +184,30 @@ def fmt_nested(runs, ratio: str, key: str) -> str:
 def hetero_tables(results: dict, refs: dict) -> list:
     lines = []
     for dataset in HETEROGENEOUS:
-        rows = [(HETERO_LABEL[m], results[(m, dataset, "heterogeneous")]["runs"], HETERO_SEEDS.get(m, 5))
-                for m in HETERO_ORDER if (m, dataset, "heterogeneous") in results]
+        methods = [m for m in HETERO_ORDER if (m, dataset, "heterogeneous") in results]
+        methods += sorted(k[0] for k in results if len(k) == 3 and k[1] == dataset and k[2] == "heterogeneous"
+                          and k[0] not in HETERO_ORDER)  # methods registered later
+        # (method, label in the clustering table, label in the classification table, runs, seeds wanted)
+        rows = [(m, mark(HETERO_LABEL.get(m, m), res), mark(CLASSIFICATION_LABEL.get(m, HETERO_LABEL.get(m, m)), res),
+                 res["runs"], HETERO_SEEDS.get(m, 5))
+                for m in methods for res in [results[(m, dataset, "heterogeneous")]]]
         if not rows:
             continue
         for key in sorted(k for k in results if len(k) == 4 and k[1] == dataset and k[2] == "heterogeneous_ablation"):
             res = results[key]
             changed = ", ".join(f"{name}={value}" for name, value in res["overrides"].items())
-            rows.append((f"{HETERO_LABEL.get(key[0], key[0])}, {changed} (ablation)", res["runs"], len(res["runs"])))
+            label = mark(f"{HETERO_LABEL.get(key[0], key[0])}, {changed} (ablation)", res)
+            rows.append((None, label, label, res["runs"], len(res["runs"])))
         ref = ((refs.get("meow_stored_embeddings") or {}).get(dataset)) or {}
         lines += [f"## {dataset} (heterogeneous)", ""]
-        if any(label.endswith("(ablation)") for label, _, _ in rows):
+        if any(method is None for method, *_ in rows):
             lines += ["Rows marked *(ablation)* change the one config value they name (`experiments/meow.py --set`) "
                       "and are reported only: the defaults stay the reference's values.", ""]
         lines += ["Classification (logistic regression on the frozen embeddings, ×100; model selection on the validation split):", "",
                   "| method | seeds | Ma-F1 20 | Ma-F1 40 | Ma-F1 60 | Mi-F1 20 | Mi-F1 40 | Mi-F1 60 | AUC 20 | AUC 40 | AUC 60 | epochs | s/epoch |",
                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for label, runs, want in rows:
+        table = len(lines)
+        for _, _, label, runs, want in rows:
             cells = [fmt_nested(runs, ratio, key) for key in ("macro_f1", "micro_f1", "auc") for ratio in RATIOS]
             epochs = [r["epochs"] for r in runs if "epochs" in r]
             eps = [r["epoch_seconds_mean"] for r in runs if "epoch_seconds_mean" in r]
@@ -120,15 +222,23 @@ def hetero_tables(results: dict, refs: dict) -> list:
             cells = [f"{cls[key][ratio]:.2f}" if key in cls and ratio in cls[key] else "–"
                      for key in ("macro_f1", "micro_f1", "auc") for ratio in RATIOS]
             lines.append(f"| reference MEOW embeddings [{ref['key']}] | 1 run | " + " | ".join(cells) + " | – | – |")
-        lines += ["", "Clustering (k-means on the embeddings: the model's `labels_` scored once — ACC/NMI/ARI/F1 — "
+        lines.append("")
+        lines += legacy_footnote(lines, table)
+        lines += loss_lines([(m, label, runs) for m, _, label, runs, _ in rows if m is not None], dataset,
+                            CLASSIFICATION_LOSS_METRICS, CLASSIFICATION_LABEL)
+        lines += ["Clustering (k-means on the embeddings: the model's `labels_` scored once — ACC/NMI/ARI/F1 — "
                   "and NMI/ARI averaged over 10 k-means runs):", "",
                   "| method | seeds | ACC | NMI | ARI | F1 | NMI (10 runs) | ARI (10 runs) |", "|---|---|---|---|---|---|---|---|"]
-        for label, runs, want in rows:
+        table = len(lines)
+        for _, label, _, runs, want in rows:
             cells = [fmt(runs, k) for k in METRICS] + [fmt(runs, "kmeans10_nmi"), fmt(runs, "kmeans10_ari")]
             lines.append(f"| {label} | {seed_text(runs, want)} | " + " | ".join(cells) + " |")
         if ref and "nmi" in ref:
             lines.append(f"| reference MEOW embeddings [{ref['key']}] | 1 run | – | – | – | – | {ref['nmi'] / 100:.4f} | {ref['ari'] / 100:.4f} |")
         lines.append("")
+        lines += legacy_footnote(lines, table)
+        lines += loss_lines([(m, label, runs) for m, label, _, runs, _ in rows if m is not None], dataset,
+                            CLUSTERING_LOSS_METRICS, HETERO_LABEL)
     return lines
 
 
@@ -144,6 +254,7 @@ def distributed_tables(results: dict) -> list:
              "from the single-process mean, in single-process standard deviations.", "",
              "| method | dataset | ranks | seeds | ACC | NMI | ARI | F1 | single-process ACC (seeds 0–4) | ACC \\|Δ\\| / std | s/epoch |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    table = len(lines)
     for key in keys:
         method, dataset, _, ranks = key
         runs = results[key]["runs"]
@@ -156,9 +267,10 @@ def distributed_tables(results: dict) -> list:
             ref, dist = "–", "–"
         eps = [r["epoch_seconds_mean"] for r in runs if "epoch_seconds_mean" in r]
         s_cell = f"{np.mean(eps):.3f} (load {np.mean([r.get('load_average', float('nan')) for r in runs]):.1f})" if eps else "–"
-        lines.append(f"| {METHOD_LABEL.get(method, method)} | {dataset} | {ranks} | {seed_text(runs, len(runs))} | "
+        lines.append(f"| {mark(METHOD_LABEL.get(method, method), results[key])} | {dataset} | {ranks} | {seed_text(runs, len(runs))} | "
                      + " | ".join(fmt(runs, k) for k in METRICS) + f" | {ref} | {dist} | {s_cell} |")
-    return lines + [""]
+    lines.append("")
+    return lines + legacy_footnote(lines, table)
 
 
 def reference_cell(refs: dict, method: str, dataset: str) -> str:
@@ -182,14 +294,21 @@ def make_tables(results: dict, refs: dict) -> str:
         "`train s/seed` is wall time of training (epochs + k-means init) per seed; where recorded, the",
         "1-minute load average of the 2-core machine at the end of the run follows it — figures taken",
         "while other jobs ran (load above ~2) are not timing measurements; `docs/bench_scgc.md` is.",
+        "Under each table, a generated sentence names every method that loses to a baseline on ACC or NMI",
+        "(heterogeneous tables: Ma-F1 at 20 labels per class, or clustering NMI); a row marked "
+        f"{LEGACY_MARK} comes from a file",
+        "whose seeds predate per-seed provenance (`legacy_provenance` in its JSON).",
         "",
     ]
     for dataset in HOMOGENEOUS:
-        rows = [(m, results[(m, dataset)]) for m in METHOD_ORDER if (m, dataset) in results]
+        methods = [m for m in METHOD_ORDER if (m, dataset) in results]
+        methods += sorted(k[0] for k in results if len(k) == 2 and k[1] == dataset and k[0] not in METHOD_ORDER)
+        rows = [(m, results[(m, dataset)]) for m in methods]
         if not rows:
             continue
         lines += [f"## {dataset}", "", "| method | seeds | ACC | NMI | ARI | F1 | train s/seed | reference (ACC / NMI) |",
                   "|---|---|---|---|---|---|---|---|"]
+        table = len(lines)
         for method, res in rows:
             runs = res["runs"]
             seed_txt = seed_text(runs, EXPECTED_SEEDS.get((method, dataset), 5))
@@ -198,9 +317,12 @@ def make_tables(results: dict, refs: dict) -> str:
             if loads:  # timings are only comparable on an idle machine: show how busy it was
                 train += f" (load {np.mean(loads):.1f})"
             cells = [fmt(runs, k) for k in METRICS]
-            lines.append(f"| {METHOD_LABEL.get(method, method)} | {seed_txt} | " + " | ".join(cells)
+            lines.append(f"| {mark(METHOD_LABEL.get(method, method), res)} | {seed_txt} | " + " | ".join(cells)
                          + f" | {train} | {reference_cell(refs, method, dataset)} |")
         lines.append("")
+        lines += legacy_footnote(lines, table)
+        lines += loss_lines([(m, METHOD_LABEL.get(m, m), res["runs"]) for m, res in rows], dataset,
+                            HOMOGENEOUS_LOSS_METRICS, METHOD_LABEL)
     lines += hetero_tables(results, refs)
     lines += distributed_tables(results)
     notes = refs.get("_sources") or {}

@@ -20,6 +20,11 @@ count); the embedding is the eval-mode output of the last epoch. Labels are read
 evaluate it, by the HeCo protocol: logistic regression on the frozen embeddings with the
 20/40/60-per-class splits (model selection on the validation split), and k-means (the
 clustering metrics ACC/NMI/ARI/F1 of ``labels_``, plus NMI/ARI over 10 k-means runs).
+
+``--method`` takes the registry's heterogeneous methods (``graphcl.models.available(
+"heterogeneous")``; class and config block from ``graphcl.models.get`` / ``info``) plus the two
+baselines. Writing into ``experiments/results/`` needs a clean tree (``--allow-dirty`` records
+the exception); ``--threads 1`` per job when several run side by side.
 """
 
 from __future__ import annotations
@@ -32,8 +37,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # runnable from a plain checkout
+sys.path.insert(0, str(HERE))
 
-METHODS = ("meow", "adameow", "kmeans", "kmeans_smoothed")
+import homogeneous_runner  # noqa: E402  (the options every script shares)
+
+BASELINES = ("kmeans", "kmeans_smoothed")
+CONFIG = HERE / "configs" / "meow.yaml"
 DATASETS = ("acm", "dblp", "aminer", "imdb", "freebase")
 RATIOS = ("20", "40", "60")
 
@@ -59,15 +68,48 @@ def smoothed_target_features(data, target: str, metapaths: dict, hops: int):
     return out
 
 
+def methods() -> tuple:
+    """``--method`` choices: the registry's heterogeneous methods, then the baselines."""
+    from graphcl.models import available
+
+    return (*available("heterogeneous"), *BASELINES)
+
+
+def method_config(method: str) -> tuple:
+    """``(config file, YAML section)``: the registry's for an estimator, meow.yaml's ``kmeans``
+    block for a baseline."""
+    if method in BASELINES:
+        return CONFIG, "kmeans"
+    from graphcl.models import info
+
+    cfg = info(method).config
+    return (HERE / "configs" / cfg[0], cfg[1]) if cfg else (CONFIG, method)
+
+
 def estimator_arguments(method: str) -> list:
     """The arguments ``--set`` may name beyond the config block: the estimator's own (not those
     the script sets itself)."""
-    if method not in ("meow", "adameow"):
+    if method in BASELINES:
         return []
-    from graphcl.models import MEOW, AdaMEOW
+    from graphcl.models import get
 
-    names = (MEOW if method == "meow" else AdaMEOW)._get_param_names()
-    return sorted(set(names) - {"n_clusters", "random_state", "device"})
+    return sorted(set(get(method)._get_param_names()) - {"n_clusters", "random_state", "device"})
+
+
+def epochs_key(cfg: dict) -> str:
+    """The config's name for the epoch budget: ``max_epochs`` (older configs) or ``epochs``."""
+    return "max_epochs" if "max_epochs" in cfg else "epochs"
+
+
+def estimator_kwargs(cls, cfg: dict) -> dict:
+    """An estimator's keyword arguments from a config block, with an older config's
+    ``max_epochs`` (the deprecated name) under ``epochs``."""
+    from graphcl.experiment import estimator_params
+
+    params = estimator_params(cfg)
+    if "max_epochs" in params and "epochs" in set(cls._get_param_names()):
+        params["epochs"] = params.pop("max_epochs")
+    return params
 
 
 def ablation_suffix(overrides: dict) -> str:
@@ -85,7 +127,7 @@ def run_one(args, cfg: dict) -> dict:
 
     from graphcl.cluster import kmeans
     from graphcl.data import load_hetero_dataset
-    from graphcl.experiment import estimator_params, load_average, peak_memory_mb, without_labels
+    from graphcl.experiment import load_average, peak_memory_mb, without_labels
     from graphcl.metrics import evaluate_classification, evaluate_clustering, evaluate_clustering_runs
 
     data = load_hetero_dataset(args.dataset, **({"features": args.features} if args.features else {}))
@@ -93,7 +135,7 @@ def run_one(args, cfg: dict) -> dict:
     y = data[target].y.numpy()
     k = int(len(np.unique(y)))
     run = {"seed": args.seed}
-    if args.method in ("kmeans", "kmeans_smoothed"):
+    if args.method in BASELINES:
         t0 = time.perf_counter()
         if args.method == "kmeans":
             x = data[target].get("x")
@@ -108,12 +150,11 @@ def run_one(args, cfg: dict) -> dict:
         run["train_seconds"] = time.perf_counter() - t0
         pred, emb = pred.numpy(), emb.numpy()
     else:
-        from graphcl.models import MEOW, AdaMEOW
+        from graphcl.models import get
 
-        params = estimator_params(cfg)
-        if args.epochs is not None:
-            params["max_epochs"] = args.epochs
-        model = (MEOW if args.method == "meow" else AdaMEOW)(n_clusters=k, random_state=args.seed, device=args.device, **params)
+        cls = get(args.method)
+        params = estimator_kwargs(cls, cfg)
+        model = cls(n_clusters=k, random_state=args.seed, device=args.device, **params)
         model.fit(without_labels(data, target))
         pred, emb = model.labels_, model.embeddings_
         t = model.timings_
@@ -139,61 +180,88 @@ def run_one(args, cfg: dict) -> dict:
     return run
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """This script's command-line parser (the ``--method`` choices read from the registry)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--method", required=True, choices=METHODS)
+    p.add_argument("--method", required=True, choices=list(methods()))
     p.add_argument("--dataset", required=True, choices=DATASETS)
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
-    p.add_argument("--epochs", type=int, default=None, help="override max_epochs")
+    p.add_argument("--epochs", type=int, default=None, help="override the config's epoch budget (epochs)")
     p.add_argument("--features", choices=("meow", "heco"), default=None, help="feature set (default: the loader's)")
-    p.add_argument("--config", default=str(HERE / "configs" / "meow.yaml"))
+    p.add_argument("--config", default=None,
+                   help="YAML (default: the method's registered config file, configs/meow.yaml for the baselines)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override one config value (YAML value, repeatable): an ablation, written by default to "
                         "experiments/results/ablations/<method>_<dataset>_<KEY>-<VALUE>….json, never over the "
                         "default config's results")
-    p.add_argument("--out", default=None, help="JSON path (default experiments/results/<method>/<dataset>.json)")
+    p.add_argument("--out", default=None, help="JSON path (default experiments/results/<method>/<dataset>.json); "
+                                               "seeds of the same config already in the file are kept")
     p.add_argument("--device", default="cpu")
+    homogeneous_runner.add_common_options(p)
     p.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)  # worker mode
-    args = p.parse_args(argv)
+    return p
 
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     from graphcl.errors import GraphclInputError
-    from graphcl.experiment import git_commit, load_config, now_iso, parse_overrides, run_seeds_in_subprocesses, write_result
+    from graphcl.experiment import apply_threads
 
     try:
-        section = "kmeans" if args.method.startswith("kmeans") else args.method
-        cfg = load_config(args.config, section, args.dataset)
+        apply_threads(args.threads)  # before torch is imported: the workers inherit it
+    except GraphclInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from graphcl.experiment import (
+        check_clean_tree,
+        git_commit,
+        load_config,
+        now_iso,
+        parse_overrides,
+        run_seeds_in_subprocesses,
+        write_result,
+    )
+
+    try:
+        config_file, section = method_config(args.method)
+        config_file = Path(args.config) if args.config else config_file
+        cfg = load_config(config_file, section, args.dataset)
         overrides = parse_overrides(args.overrides, cfg, estimator_arguments(args.method))
         cfg.update(overrides)
-        if args.epochs is not None and section != "kmeans":
-            cfg["max_epochs"] = args.epochs
+        if args.epochs is not None and args.method not in BASELINES:
+            cfg[epochs_key(cfg)] = args.epochs
         if args.features:
             cfg["features"] = args.features
         if args.seed is not None:
             cfg.pop("features", None)
             print(json.dumps(run_one(args, cfg)))
             return 0
-        started, commit = now_iso(), git_commit()
-        worker = [str(Path(__file__).resolve()), "--method", args.method, "--dataset", args.dataset, "--config", args.config,
-                  "--device", args.device]
+        worker = [str(Path(__file__).resolve()), "--method", args.method, "--dataset", args.dataset,
+                  "--config", str(Path(config_file).resolve()), "--device", args.device]
         if args.epochs is not None:
             worker += ["--epochs", str(args.epochs)]
         if args.features:
             worker += ["--features", args.features]
         for pair in args.overrides:
             worker += ["--set", pair]
-        name = args.dataset if section != "kmeans" else f"{args.dataset}_hetero"
+        name = args.dataset if args.method not in BASELINES else f"{args.dataset}_hetero"
         config_out = HERE / "results" / args.method / f"{name}.json"
         ablation_out = HERE / "results" / "ablations" / f"{args.method}_{name}{ablation_suffix(overrides)}.json"
         out = Path(args.out) if args.out else (ablation_out if overrides else config_out)
         if overrides and out.resolve() == config_out.resolve():  # an ablation never replaces the config's results
             raise GraphclInputError(f"--set writes an ablation: give --out another file than {config_out}")
+        dirty = check_clean_tree(out, args.allow_dirty, [config_file])  # before any training
+        started, commit = now_iso(), git_commit(dirty=True if dirty else None)
 
         def save(runs):
             return write_result(out, method=args.method, dataset=args.dataset, config=cfg, runs=runs,
-                                started_at=started, device=args.device, commit=commit,
+                                started_at=started, device=args.device, commit=commit, argv=invocation,
                                 extra={"family": "heterogeneous", **({"overrides": overrides} if overrides else {})})
 
-        result = save(run_seeds_in_subprocesses(worker, args.seeds, on_run=save))
+        invocation = [str(Path(__file__)), *(sys.argv[1:] if argv is None else argv)]
+        runs = run_seeds_in_subprocesses(worker, args.seeds, on_run=save, commit=commit, allow_dirty=dirty,
+                                         threads=args.threads, argv=invocation)
+        result = save(runs)
         m, s = result["mean"], result["std"]
         print(f"{args.method} on {args.dataset}, seeds {[r['seed'] for r in result['runs']]}:")
         print("  clustering: " + "  ".join(f"{key.upper()} {m[key]:.4f} ± {s[key]:.4f}" for key in ("acc", "nmi", "ari", "f1")))

@@ -12,6 +12,10 @@ Each seed runs in a fresh subprocess. Results go to ``experiments/results/pamc/<
 meta-nodes ``Q^T Z``, reported beside it; never chosen between by a label metric).
 Hyperparameters come from ``experiments/configs/pamc.yaml`` (``default:`` block plus the PamC
 README's published values only). Labels are read only to score the last-epoch clustering.
+
+``--method`` (default ``pamc``) takes the homogeneous methods the registry configures in
+``pamc.yaml`` (``graphcl.models.info(name).config``), plus the two baselines. Writing into
+``experiments/results/`` needs a clean tree (``--allow-dirty`` records the exception).
 """
 
 from __future__ import annotations
@@ -24,13 +28,13 @@ sys.path.insert(0, str(HERE))
 
 import homogeneous_runner  # noqa: E402
 
-METHODS = ("pamc", *homogeneous_runner.BASELINES)
+CONFIG = HERE / "configs" / "pamc.yaml"
 
 
-def make_estimator(method: str, **params):
-    from graphcl.models import PamC
-
-    return PamC(**params)
+def methods() -> tuple:
+    """``--method`` choices: the registry's homogeneous methods configured in pamc.yaml, then
+    the baselines."""
+    return homogeneous_runner.registered_methods(lambda info: bool(info.config) and info.config[0] == "pamc.yaml")
 
 
 def extra_args(parser) -> None:
@@ -46,14 +50,20 @@ def adjust(args, cfg: dict):
     if args.meta_nodes is not None:
         cfg["meta_nodes"] = args.meta_nodes
     mode = cfg.setdefault("meta_nodes", "hard")
-    folder = "pamc" if mode == "hard" else "pamc_soft"
+    folder = args.method if mode == "hard" else f"{args.method}_soft"
     return cfg, folder, ["--meta-nodes", mode]
 
 
+def build_parser():
+    """This script's command-line parser (read from the registry when called)."""
+    parser = homogeneous_runner.build_parser(__doc__, methods(), CONFIG)
+    extra_args(parser)
+    return parser
+
+
 def main(argv=None) -> int:
-    return homogeneous_runner.main(argv, doc=__doc__, script=Path(__file__), methods=METHODS,
-                                   config=HERE / "configs" / "pamc.yaml", make_estimator=make_estimator,
-                                   extra_args=extra_args, adjust=adjust)
+    return homogeneous_runner.main(argv, doc=__doc__, script=Path(__file__), methods=methods(), config=CONFIG,
+                                   adjust=adjust, parser=build_parser())
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fill the homogeneous results tables (DESIGN §4.6 seeds), cheapest runs first. Each seed's
 # result is written to experiments/results/<method>/<dataset>.json as it lands, and seeds
-# already in a file with the same config are skipped, so the sweep can be stopped and resumed
-# across sessions. Usage: bash experiments/run_tables.sh [python]
+# already in a file with the same config are skipped (unless they lack per-seed provenance from
+# a clean tree: legacy seeds are re-run at HEAD), so the sweep can be stopped and resumed
+# across sessions. It needs a committed tree (the scripts refuse to write results otherwise). Usage: bash experiments/run_tables.sh [python]
 set -u
 cd "$(dirname "$0")/.."
 PY=${1:-.venv/bin/python}
@@ -12,7 +13,10 @@ import json, sys
 from pathlib import Path
 m, d, s = sys.argv[1], sys.argv[2], int(sys.argv[3])
 p = Path("experiments/results") / m / f"{d}.json"
-sys.exit(0 if p.exists() and any(r["seed"] == s for r in json.loads(p.read_text())["runs"]) else 1)
+def clean(r):  # a seed with its own provenance from a clean tree (legacy seeds are re-run)
+    c = str(r.get("git_commit") or "-dirty")
+    return r.get("command") and r.get("started_at") and not c.endswith("-dirty") and not r.get("allow_dirty")
+sys.exit(0 if p.exists() and any(r["seed"] == s and clean(r) for r in json.loads(p.read_text())["runs"]) else 1)
 PYEOF
 }
 run() {  # run METHOD DATASET SEEDS...  (scgc.py methods; pamc and pamc_soft go to pamc.py)

@@ -11,6 +11,12 @@ Each seed runs in a fresh subprocess; results go to
 ``experiments/configs/scgc.yaml``: the ``default:`` block, overridden only by the values the
 reference README publishes for that dataset. Labels are read only to score the final,
 last-epoch clustering.
+
+``--method`` takes every homogeneous method of the registry (``graphcl.models.available``)
+except those configured in ``pamc.yaml`` (``pamc.py`` runs them, with its ``--meta-nodes``
+option), plus the two baselines; a registered method reads its config block from the file the
+registry names. Writing into ``experiments/results/`` needs a clean tree (``--allow-dirty``
+records the exception); ``--threads 1`` per job when several run side by side.
 """
 
 from __future__ import annotations
@@ -23,18 +29,23 @@ sys.path.insert(0, str(HERE))
 
 import homogeneous_runner  # noqa: E402
 
-METHODS = ("scgc", "scgc_star", *homogeneous_runner.BASELINES)
+CONFIG = HERE / "configs" / "scgc.yaml"
 
 
-def make_estimator(method: str, **params):
-    from graphcl.models import SCGC, SCGCStar
+def methods() -> tuple:
+    """``--method`` choices: the registry's homogeneous methods not configured in pamc.yaml,
+    then the baselines."""
+    return homogeneous_runner.registered_methods(lambda info: not (info.config and info.config[0] == "pamc.yaml"))
 
-    return (SCGCStar if method == "scgc_star" else SCGC)(**params)
+
+def build_parser():
+    """This script's command-line parser (read from the registry when called)."""
+    return homogeneous_runner.build_parser(__doc__, methods(), CONFIG)
 
 
 def main(argv=None) -> int:
-    return homogeneous_runner.main(argv, doc=__doc__, script=Path(__file__), methods=METHODS,
-                                   config=HERE / "configs" / "scgc.yaml", make_estimator=make_estimator)
+    return homogeneous_runner.main(argv, doc=__doc__, script=Path(__file__), methods=methods(), config=CONFIG,
+                                   parser=build_parser())
 
 
 if __name__ == "__main__":

@@ -1,5 +1,14 @@
 """Reproduction harness shared by ``experiments/*.py``: configs, one subprocess per seed,
-the benchmark JSON contract (DESIGN §5) and its provenance keys."""
+the benchmark JSON contract (DESIGN §5) and its provenance keys.
+
+Provenance: every entry of a result's ``runs`` carries its own ``command`` (the command that
+reproduces that seed alone), ``git_commit`` and ``started_at`` (:data:`RUN_PROVENANCE_KEYS`);
+seeds merged into one file keep theirs. A file whose runs do not all carry clean provenance
+(the three keys, a commit without ``-dirty``) is marked ``"legacy_provenance": true``
+(:func:`has_clean_provenance`). The scripts refuse to write into ``experiments/results/`` from
+a tree with uncommitted changes to the code or configs (:func:`check_clean_tree`) unless told
+``--allow-dirty``, which each run then records.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +16,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import re
 import resource
 import shlex
 import subprocess
@@ -21,6 +31,14 @@ from graphcl.errors import GraphclInputError
 METRICS = ("acc", "nmi", "ari", "f1")
 PROVENANCE_KEYS = ("method", "dataset", "config", "command", "git_commit", "started_at", "runs", "environment")
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: Keys every entry of ``runs`` carries: the seed's own provenance (DESIGN §5).
+RUN_PROVENANCE_KEYS = ("command", "git_commit", "started_at")
+#: Where results live; writing there needs a clean tree (:func:`check_clean_tree`).
+RESULTS_DIR = REPO_ROOT / "experiments" / "results"
+#: Paths whose uncommitted changes make a result irreproducible (git pathspecs, from the
+#: repository root): the library, the scripts and their configs, but not the results folder,
+#: which holds a sweep's own earlier outputs.
+WATCHED_PATHSPECS = ("graphcl", "experiments", ":(exclude)experiments/results")
 
 
 #: Config keys that configure an experiment or its evaluation, not an estimator.
@@ -65,7 +83,31 @@ def load_config(path: os.PathLike | str, method: str, dataset: str) -> Dict[str,
     block = cfg[method] or {}
     out = dict(block.get("default") or {})
     out.update(block.get(dataset) or {})
-    return out
+    return {key: yaml_number(value) for key, value in out.items()}
+
+
+# A decimal number with an exponent or a dot: what YAML 1.1 leaves as text when the mantissa
+# has no dot (``1e-3``) or the exponent no sign (``1.0e3``).
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def yaml_number(value: Any) -> Any:
+    """``value`` with YAML-1.1 numeric strings turned into floats, in lists and dicts too.
+
+    PyYAML follows YAML 1.1, which reads ``1e-3`` (no dot) as the string ``"1e-3"``; a config
+    file or a ``--set`` value written that way means the number. Other strings are kept.
+
+    Examples:
+        ``yaml_number("1e-3") == 0.001``; ``yaml_number(["5e2", "hard"]) == [500.0, "hard"]``.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        return float(text) if _NUMBER.fullmatch(text) and any(c in text for c in ".eE") else value
+    if isinstance(value, list):
+        return [yaml_number(v) for v in value]
+    if isinstance(value, dict):
+        return {k: yaml_number(v) for k, v in value.items()}
+    return value
 
 
 def parse_overrides(pairs: Sequence[str], cfg: Mapping[str, Any], extra_keys: Sequence[str] = ()) -> Dict[str, Any]:
@@ -94,27 +136,172 @@ def parse_overrides(pairs: Sequence[str], cfg: Mapping[str, Any], extra_keys: Se
             parsed = yaml.safe_load(value)
         except yaml.YAMLError as exc:
             raise GraphclInputError(f"--set {key}: {value!r} is not a valid YAML value ({exc})") from None
-        if isinstance(parsed, str):  # YAML 1.1 reads 1e-4 (no dot) as a string
-            try:
-                parsed = float(parsed)
-            except ValueError:
-                pass
-        out[key] = parsed
+        out[key] = yaml_number(parsed)  # YAML 1.1 reads 1e-4 (no dot) as a string
     return out
 
 
-def git_commit() -> str:
-    """The checkout's commit (with ``-dirty`` when there are uncommitted changes)."""
+def _git(*args: str) -> str:
+    """``git <args>`` in the checkout; its stdout (raises ``OSError``/``CalledProcessError``)."""
+    return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout
+
+
+def dirty_paths() -> List[str]:
+    """Uncommitted changes (modified, staged or untracked files) under :data:`WATCHED_PATHSPECS`,
+    as ``git status --porcelain`` paths.
+
+    Raises:
+        GraphclInputError: git is missing or this is not a git checkout (cleanliness unknown).
+    """
     try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True
-        ).stdout.strip()
-        return sha + ("-dirty" if dirty else "")
-    except Exception:
+        out = _git("status", "--porcelain", "--untracked-files=all", "--", *WATCHED_PATHSPECS)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", None) or str(exc)
+        raise GraphclInputError(f"cannot tell whether {REPO_ROOT} has uncommitted changes (git failed: "
+                                f"{detail.strip()[:200]})") from None
+    return [line[3:] for line in out.splitlines() if line.strip()]
+
+
+def git_commit(dirty: Optional[bool] = None) -> str:
+    """The checkout's commit, with ``-dirty`` when :func:`dirty_paths` lists uncommitted
+    changes under ``graphcl/`` or ``experiments/`` (not the results a sweep has written so far,
+    nor docs or tests, which no result depends on).
+
+    Args:
+        dirty: Force (``True``) or drop (``False``) the suffix instead of asking git.
+
+    Returns:
+        The commit's SHA-1 (``"unknown"`` outside a git checkout).
+    """
+    try:
+        sha = _git("rev-parse", "HEAD").strip()
+    except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    if dirty is None:
+        try:
+            dirty = bool(dirty_paths())
+        except GraphclInputError:
+            dirty = True
+    return sha + ("-dirty" if dirty else "")
+
+
+def writes_into_results(path: os.PathLike | str) -> bool:
+    """Whether ``path`` lies under ``experiments/results/`` of this checkout."""
+    try:
+        Path(path).resolve().relative_to(RESULTS_DIR.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def check_clean_tree(out: os.PathLike | str, allow_dirty: bool = False,
+                     config_files: Sequence[os.PathLike | str] = ()) -> bool:
+    """Refuse, before any training, to write a result into ``experiments/results/`` from code
+    that no commit holds.
+
+    The tree is dirty when :func:`dirty_paths` lists anything (modified, staged or untracked
+    files under ``graphcl/`` or ``experiments/``, the results folder aside) or a config file in
+    ``config_files`` lies outside the checkout. Writing anywhere else is always allowed.
+
+    Args:
+        out: The result file about to be written.
+        allow_dirty: ``--allow-dirty``: write anyway (the caller records it in each run).
+        config_files: The config files the run reads.
+
+    Returns:
+        Whether the result is written from a dirty tree under ``--allow-dirty`` (record
+        ``"allow_dirty": true`` and a ``-dirty`` commit then); ``False`` otherwise.
+
+    Raises:
+        GraphclInputError: ``out`` is under ``experiments/results/``, the tree is dirty and
+            ``allow_dirty`` is false (or git cannot tell).
+    """
+    if not writes_into_results(out):
+        return False
+    root = REPO_ROOT.resolve()
+    outside = []
+    for cfg in config_files:
+        try:
+            Path(cfg).resolve().relative_to(root)
+        except ValueError:
+            outside.append(str(cfg))
+    try:
+        changed = dirty_paths()
+    except GraphclInputError as exc:
+        if allow_dirty:
+            return True
+        raise GraphclInputError(f"{exc}; pass --allow-dirty to write {out} anyway") from None
+    problems = [f"config file {c} is outside the checkout" for c in outside]
+    if changed:
+        shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        problems.append(f"uncommitted changes under graphcl/ or experiments/: {shown}")
+    if not problems:
+        return False
+    if allow_dirty:
+        return True
+    raise GraphclInputError(
+        f"refusing to write {out} into experiments/results/ from a dirty tree ({'; '.join(problems)}): "
+        "commit first, write elsewhere with --out, or pass --allow-dirty (the runs then record it)")
+
+
+def refuse_dirty_results(out: os.PathLike | str, allow_dirty: bool,
+                         config_files: Sequence[os.PathLike | str] = ()) -> bool:
+    """:func:`check_clean_tree` for a script's ``main``: on refusal print one ``error:`` line
+    and exit with status 1 (before any work). Returns whether the write goes ahead dirty."""
+    try:
+        return check_clean_tree(out, allow_dirty, config_files)
+    except GraphclInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def seed_command(argv: Sequence[str], seed: int) -> str:
+    """The command line that reproduces one seed of ``argv`` alone: ``--seeds A B C`` (or
+    ``--seeds=A``) becomes ``--seeds <seed>``; a command without ``--seeds`` gets it appended.
+
+    Example:
+        ``seed_command(["experiments/scgc.py", "--seeds", "0", "1", "--dataset", "usps"], 1)``
+        is ``"python experiments/scgc.py --seeds 1 --dataset usps"``.
+    """
+    args, out, i, found = list(argv), [], 0, False
+    while i < len(args):
+        a = args[i]
+        if a == "--seeds":
+            out += ["--seeds", str(seed)]
+            found = True
+            i += 1
+            while i < len(args) and re.fullmatch(r"-?\d+", args[i]):
+                i += 1
+            continue
+        if a.startswith("--seeds="):
+            out.append(f"--seeds={seed}")
+            found = True
+        else:
+            out.append(a)
+        i += 1
+    if not found:
+        out += ["--seeds", str(seed)]
+    return command_line(out)
+
+
+def command_line(argv: Sequence[str]) -> str:
+    """``python <argv>`` as one shell-quoted string, the script (``argv[0]``) relative to the
+    checkout when it lies inside it (as the docs write it)."""
+    out = list(argv)
+    if out:
+        try:
+            out[0] = str(Path(out[0]).resolve().relative_to(REPO_ROOT.resolve()))
+        except ValueError:
+            pass
+    return shlex.join(["python", *out])
+
+
+def has_clean_provenance(run: Mapping[str, Any]) -> bool:
+    """Whether a run carries :data:`RUN_PROVENANCE_KEYS` with a known commit without ``-dirty``
+    (and was not written under ``--allow-dirty``). Does not ask git whether the commit exists."""
+    if not all(run.get(k) for k in RUN_PROVENANCE_KEYS) or run.get("allow_dirty"):
+        return False
+    commit = str(run["git_commit"])
+    return commit != "unknown" and not commit.endswith("-dirty")
 
 
 def environment(device: str = "cpu") -> Dict[str, Any]:
@@ -186,8 +373,48 @@ def summarize(runs: Sequence[Mapping[str, Any]]) -> tuple[Dict[str, Any], Dict[s
     return mean, std
 
 
+def worker_env(threads: Optional[int] = None) -> Dict[str, str]:
+    """The environment of a worker process: this one's, with ``OMP_NUM_THREADS`` and
+    ``MKL_NUM_THREADS`` set to ``threads`` when given (otherwise inherited, so a user's
+    ``OMP_NUM_THREADS=1`` reaches every seed; unset, torch takes its default)."""
+    env = dict(os.environ)
+    if threads is not None:
+        from graphcl.validation import check_int
+
+        threads = check_int(threads, "--threads")
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
+    return env
+
+
+def apply_threads(threads: Optional[int]) -> Optional[int]:
+    """``--threads N``: set ``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` of this process (and so of
+    the workers it starts) to ``N``, and torch's thread count when torch is already imported.
+    ``None`` leaves everything as it is (torch's default, or an inherited ``OMP_NUM_THREADS``).
+
+    Raises:
+        GraphclInputError: ``threads`` is not a positive integer.
+    """
+    if threads is None:
+        return None
+    from graphcl.validation import check_int
+
+    threads = check_int(threads, "--threads")
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+    return threads
+
+
 def run_seeds_in_subprocesses(
-    worker_argv: Sequence[str], seeds: Sequence[int], log=print, on_run=None
+    worker_argv: Sequence[str],
+    seeds: Sequence[int],
+    log=print,
+    on_run=None,
+    *,
+    commit: Optional[str] = None,
+    allow_dirty: bool = False,
+    threads: Optional[int] = None,
+    argv: Optional[Sequence[str]] = None,
 ) -> List[Dict[str, Any]]:
     """Run ``python <worker_argv> --seed S`` once per seed, each in a fresh process.
 
@@ -195,16 +422,36 @@ def run_seeds_in_subprocesses(
     makes ``peak_memory_mb`` belong to that seed alone. ``on_run(runs_so_far)`` is called
     after every seed (the scripts write their JSON there, so a long sweep that is stopped
     keeps the seeds it finished).
+
+    Each run gets its provenance (:data:`RUN_PROVENANCE_KEYS`): ``started_at`` when its
+    process started, ``git_commit`` (``commit``, by default the checkout's now) and
+    ``command``, this invocation's command line with ``--seeds`` narrowed to that seed; and
+    ``"allow_dirty": true`` under ``allow_dirty``.
+
+    Args:
+        commit: The commit recorded in each run (default: the checkout's now).
+        allow_dirty: Record ``"allow_dirty": true`` in each run.
+        threads: ``OMP_NUM_THREADS`` of the workers (default: inherited from this process).
+            Jobs that run side by side on one machine should use 1 each.
+        argv: The invocation (script path first) whose ``--seeds`` each run's ``command``
+            narrows (default ``sys.argv``).
     """
+    env = worker_env(threads)
+    commit = commit or git_commit()
     runs = []
     for seed in seeds:
         cmd = [sys.executable, *worker_argv, "--seed", str(seed)]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        started = now_iso()
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             tail = proc.stderr.strip().splitlines()[-1:] or ["(no output)"]
             raise RuntimeError(f"seed {seed} failed (exit {proc.returncode}): {tail[0]}\n  command: {shlex.join(cmd)}")
         run = json.loads(proc.stdout.strip().splitlines()[-1])
         log(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in run.items()}))
+        run.update(command=seed_command(sys.argv if argv is None else argv, seed), git_commit=commit,
+                   started_at=started)
+        if allow_dirty:
+            run["allow_dirty"] = True
         runs.append(run)
         if on_run is not None:
             on_run(list(runs))
@@ -222,28 +469,52 @@ def write_result(
     device: str = "cpu",
     extra: Optional[Mapping[str, Any]] = None,
     commit: Optional[str] = None,
+    command: Optional[str] = None,
+    argv: Optional[Sequence[str]] = None,
 ) -> Dict[str, Any]:
     """Write the DESIGN §5 JSON (merging runs of other seeds already in the file).
 
-    ``commit`` is the code version that produced the runs (take it when the sweep starts);
-    by default the checkout's commit now.
+    Runs of seeds already in the file replace them only when ``config`` equals the file's; a
+    changed config starts the file over. The top-level ``command``, ``git_commit`` and
+    ``started_at`` describe this (the latest) invocation; each run keeps its own. A new run
+    without them gets ``command`` (this command narrowed to its seed), ``git_commit``
+    (``commit``) and ``started_at`` (``started_at``); runs kept from the file are never
+    changed. The result carries ``"legacy_provenance": true`` (first key) while any of its runs
+    lacks clean provenance (:func:`has_clean_provenance`: seeds from before per-seed
+    provenance, or written from a dirty tree), and loses it once every run has it.
+
+    Args:
+        commit: The code version that produced the runs (take it when the sweep starts);
+            by default the checkout's commit now.
+        command: The top-level command (default: this process's command line).
+        argv: The invocation (script path first) whose ``--seeds`` a new run's ``command``
+            narrows (default ``sys.argv``).
     """
     path = Path(path)
+    commit = commit or git_commit()
+    argv = list(sys.argv if argv is None else argv)
+    new_runs = []
+    for run in runs:
+        run = dict(run)
+        run.setdefault("command", seed_command(argv, run["seed"]))
+        run.setdefault("git_commit", commit)
+        run.setdefault("started_at", started_at)
+        new_runs.append(run)
     previous: List[Dict[str, Any]] = []
     if path.exists():
         with open(path) as fh:
             old = json.load(fh)
         if old.get("config") == dict(config):  # keep seeds from earlier sessions of the same setting
-            new_seeds = {r["seed"] for r in runs}
+            new_seeds = {r["seed"] for r in new_runs}
             previous = [r for r in old.get("runs", []) if r["seed"] not in new_seeds]
-    all_runs = sorted(previous + runs, key=lambda r: r["seed"])
+    all_runs = sorted(previous + new_runs, key=lambda r: r["seed"])
     mean, std = summarize(all_runs)
     result = {
         "method": method,
         "dataset": dataset,
         "config": dict(config),
-        "command": shlex.join([Path(sys.executable).name, *sys.argv]),
-        "git_commit": commit or git_commit(),
+        "command": command or command_line(argv),
+        "git_commit": commit,
         "started_at": started_at,
         "runs": all_runs,
         "mean": mean,
@@ -252,8 +523,11 @@ def write_result(
     }
     if extra:
         result.update(extra)
+    result.pop("legacy_provenance", None)
+    if not all(has_clean_provenance(r) for r in all_runs):
+        result = {"legacy_provenance": True, **result}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w") as fh:
         json.dump(result, fh, indent=1)
         fh.write("\n")
@@ -262,4 +536,5 @@ def write_result(
 
 
 def now_iso() -> str:
+    """The current UTC time, ISO-8601 to the second (``2026-11-29T00:51:11+00:00``)."""
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

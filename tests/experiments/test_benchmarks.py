@@ -10,8 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(args, tmp_path):
-    env = {**os.environ, "GRAPHCL_CACHE": str(tmp_path / "cache")}
-    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "GRAPHCL_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=1800, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
@@ -45,10 +45,10 @@ def test_gpu_check_dry_run_on_cpu(tmp_path):
     # The script must work from a plain checkout (PYTHONPATH=.); on CPU it compares float64
     # with float32 on the same device and times tiny graphs.
     out = tmp_path / "gpu.json"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, str(ROOT / "experiments" / "gpu_check.py"), "--device", "cpu", "--sizes", "3000",
                            "--epochs", "2", "--batch-size", "512", "--out", str(out)],
-                          capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+                          capture_output=True, text=True, timeout=1800, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(out.read_text())
     assert res["all_agree"] and set(res["agreement"]) == {"neighbor_contrast", "pamc_hard", "pamc_soft"}
