@@ -47,8 +47,8 @@ from graphcl.checkpoint import (
     write_training_state,
 )
 from graphcl.errors import GraphclInputError
-from graphcl.registry import by_class_name
 from graphcl.progress import EpochMonitor
+from graphcl.registry import by_class_name
 from graphcl.validation import check_bool, check_int, check_writable_file
 
 log = logging.getLogger(__name__)

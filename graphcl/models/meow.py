@@ -26,8 +26,8 @@ from torch import Tensor
 from graphcl.data.metapath_inputs import MetaPathInputs, build_inputs, per_metapath, resolve_metapaths
 from graphcl.errors import GraphclInputError
 from graphcl.models.base import GraphclEstimator, Patience, TrainingRun, graph_fingerprint, resolve_device
-from graphcl.registry import register
 from graphcl.nn.meow import MEOWNetwork
+from graphcl.registry import register
 from graphcl.validation import check_float, check_int, check_n_clusters, check_positive
 
 

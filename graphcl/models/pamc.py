@@ -9,8 +9,8 @@ from torch import Tensor
 
 from graphcl.losses import PamCLoss
 from graphcl.losses.pamc import META_NODE_MODES, meta_nodes
-from graphcl.registry import register
 from graphcl.models.scgc import SCGCStar
+from graphcl.registry import register
 from graphcl.validation import check_choice
 
 META_NODE_SCOPES = ("global", "batch")

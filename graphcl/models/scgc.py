@@ -17,9 +17,9 @@ from graphcl.errors import GraphclInputError
 from graphcl.losses import NeighborContrastLoss
 from graphcl.models.base import GraphclEstimator, TrainingRun, graph_fingerprint, resolve_device, seed_from
 from graphcl.models.minibatch import PositivePairBatches, anchor_batches
-from graphcl.registry import register
 from graphcl.nn import AutoEncoder, MLPEncoder, encode_in_chunks, pretrain_autoencoder
 from graphcl.ops import adjacency_power, normalize_adjacency
+from graphcl.registry import register
 from graphcl.validation import (
     check_bool,
     check_edge_index,
