@@ -1,6 +1,7 @@
-"""Soft cluster assignment, target distribution, KL term and k-means initialisation."""
+"""Soft cluster assignment, target distribution, KL term, k-means initialisation, re-seeding empty clusters."""
 
 from graphcl.cluster.kmeans import kmeans, kmeans_centers
+from graphcl.cluster.reseed import reseed_empty_clusters
 from graphcl.cluster.soft_assignment import StudentTAssignment, kl_clustering_loss, target_distribution
 from graphcl.cluster.torch_kmeans import KMeansResult, torch_kmeans
 
@@ -10,6 +11,7 @@ __all__ = [
     "kl_clustering_loss",
     "kmeans",
     "kmeans_centers",
+    "reseed_empty_clusters",
     "target_distribution",
     "torch_kmeans",
 ]

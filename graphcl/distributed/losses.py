@@ -23,7 +23,6 @@ from graphcl.distributed.collectives import all_gather_rows, all_reduce_sum
 from graphcl.distributed.shard import GraphShard
 from graphcl.losses import NeighborContrastLoss, PamCLoss
 from graphcl.losses.neighbor_contrast import positive_log_numerator, require_positive_pairs, rows_log_denominator
-from graphcl.losses.pamc import meta_nodes
 from graphcl.ops.similarity import l2_normalize
 
 
@@ -88,8 +87,12 @@ def sharded_pamc(loss: PamCLoss, z: Tensor, q: Tensor, shard: GraphShard, group=
     """
     zn = l2_normalize(z)
     log_num, has_pos, count = _positive_part(zn, shard, loss.temperature, group)
-    c, mass = meta_nodes(z[: shard.num_owned], q, loss.meta_nodes)
+    own = z[: shard.num_owned]
+    c, mass = loss.cluster_sums(own, q)
     # one transfer for both: [K, d + 1]
     both = all_reduce_sum(torch.cat([c, mass[:, None]], dim=1), group, "meta_nodes")
-    world = dist.get_world_size(group)
-    return -log_num[has_pos].sum() / count + loss.meta_node_contrast(both[:, :-1], both[:, -1]) / world
+    if loss.negatives == "mass":  # per-node terms: this rank's nodes' share of the mean over N
+        negative = loss.mass_log_denominators(own, both[:, :-1], both[:, -1]).sum() / shard.num_nodes
+    else:  # the meta-node contrast is the same on every rank and counts 1/R in each share
+        negative = loss.meta_node_contrast(both[:, :-1], both[:, -1]) / dist.get_world_size(group)
+    return -log_num[has_pos].sum() / count + negative

@@ -20,6 +20,7 @@ from graphcl.ops.similarity import l2_normalize
 from graphcl.validation import check_bool, check_choice, check_float, check_positive
 
 META_NODE_MODES = ("hard", "soft")
+NEGATIVE_MODES = ("meta", "mass")
 
 
 def meta_nodes(z: Tensor, q: Tensor, mode: str = "hard") -> tuple[Tensor, Tensor]:
@@ -69,9 +70,27 @@ class PamCLoss(nn.Module):
     Cost: ``O(nnz · d + N · d + K² d)``; no ``N × N`` or ``N × K × d`` tensor. With
     ``temperature = 1/tau`` this equals the reference's loss up to its ``1e-10`` epsilons.
 
+    ``negatives="mass"`` (graphcl's variant) replaces the meta-node contrast by what SCGC*'s
+    all-pairs denominator becomes when the nodes are grouped by cluster: with unit embeddings
+    :math:`\hat z`, cluster sums :math:`S_k = \sum_{j \in k} \hat z_j`, masses :math:`n_k` and
+    means :math:`\mu_k = S_k / n_k`,
+
+    .. math::
+        \sum_{j} e^{\hat z_i^\top \hat z_j / T} = \sum_k \sum_{j\in k} e^{\hat z_i^\top \hat z_j/T}
+        \;\ge\; \sum_k n_k\, e^{\hat z_i^\top \mu_k / T}
+        \qquad\text{(Jensen, exact when every cluster is a point)},
+
+    so the negative term is :math:`\frac1N \sum_i \log \sum_{k \in \mathcal K'} n_k
+    e^{\hat z_i^\top \mu_k / T}`: every node is pushed away from every cluster in proportion to
+    the cluster's mass, as in SCGC* (the self-pair :math:`j = i` is kept inside the bound). Each
+    cluster counts by its mass instead of once, and each node contrasts itself with the clusters
+    instead of only the centroids with each other. Cost ``O(nnz · d + N · K · d)``.
+
     Args:
         temperature: ``T > 0`` (the reference's ``tau`` is ``1/T``).
         meta_nodes: ``"hard"`` (default, as the reference) or ``"soft"``.
+        negatives: ``"meta"`` (default, the reference's meta-node contrast) or ``"mass"``
+            (node-to-cluster negatives weighted by cluster mass, above).
         min_mass: Clusters whose mass (member count, or total soft assignment) is ``<= min_mass``
             count as empty. Default: 0 for hard meta-nodes (a cluster needs one member) and
             ``1e-6 · N / K`` for soft ones (less than a millionth of a fair share: its meta-node
@@ -106,10 +125,12 @@ class PamCLoss(nn.Module):
         meta_nodes: str = "hard",
         min_mass: Optional[float] = None,
         check_inputs: bool = True,
+        negatives: str = "meta",
     ) -> None:
         super().__init__()
         self.temperature = check_positive(temperature, "temperature")
         self.meta_nodes = check_choice(meta_nodes, "meta_nodes", META_NODE_MODES)
+        self.negatives = check_choice(negatives, "negatives", NEGATIVE_MODES)
         self.min_mass = check_float(min_mass, "min_mass", minimum=0.0, allow_none=True)
         self.check_inputs = check_bool(check_inputs, "check_inputs")
 
@@ -133,16 +154,38 @@ class PamCLoss(nn.Module):
             return float(self.min_mass)
         return 0.0 if self.meta_nodes == "hard" else 1e-6 * float(mass.detach().sum()) / mass.numel()
 
+    def cluster_sums(self, z: Tensor, q: Tensor) -> Tuple[Tensor, Tensor]:
+        r"""The per-cluster sums ``[K, d]`` and masses ``[K]`` the negative term is built from:
+        of ``z`` (``"meta"``: only the meta-nodes' directions matter) or of the unit embeddings
+        (``"mass"``: the cluster means :math:`\mu_k`). What mini-batch and distributed training
+        accumulate and combine."""
+        return meta_nodes(l2_normalize(z) if self.negatives == "mass" else z, q, self.meta_nodes)
+
     def negative_term(
         self, z: Tensor, q: Tensor, base: Optional[Tuple[Tensor, Tensor]] = None, batch_weight: float = 1.0
     ) -> Tensor:
-        """``mean_{k in K'} log sum_{l in K'} exp(cos(c_k, c_l) / T)`` with ``cos(c_k, c_k) := 0``."""
-        c, mass = meta_nodes(z, q, self.meta_nodes)
+        """``"meta"``: ``mean_{k in K'} log sum_{l in K'} exp(cos(c_k, c_l) / T)`` with
+        ``cos(c_k, c_k) := 0``; ``"mass"``: ``mean_i log sum_{k in K'} n_k exp(z_i . mu_k / T)``
+        over the rows of ``z``."""
+        c, mass = self.cluster_sums(z, q)
         if base is not None:
             if batch_weight != 1.0:  # same value, gradient through the batch's sums times batch_weight
                 c = c.detach() + batch_weight * (c - c.detach())
             c, mass = c + base[0].detach(), mass + base[1].detach()
+        if self.negatives == "mass":
+            return self.mass_log_denominators(z, c, mass).mean()
         return self.meta_node_contrast(c, mass)
+
+    def mass_log_denominators(self, z: Tensor, sums: Tensor, mass: Tensor) -> Tensor:
+        r"""``[R]``: :math:`\log \sum_{k \in K'} n_k e^{\hat z_i^\top \mu_k / T}` for the rows ``z [R, d]``,
+        from cluster sums of unit embeddings ``[K, d]`` and masses ``[K]`` (``"mass"`` negatives)."""
+        keep = mass > self.empty_mass(mass)
+        if not bool(keep.any()):
+            raise GraphclInputError("every cluster is empty: the negative term is undefined")
+        n_k = mass[keep]
+        mu = sums[keep] / n_k[:, None]
+        logits = (l2_normalize(z) @ mu.t()) / self.temperature + torch.log(n_k)[None, :]  # [R, K']
+        return torch.logsumexp(logits, dim=1)
 
     def meta_node_contrast(self, c: Tensor, mass: Tensor) -> Tensor:
         """The negative term from given meta-nodes ``c [K, d]`` and masses ``[K]`` (in
@@ -178,4 +221,5 @@ class PamCLoss(nn.Module):
 
     def __repr__(self) -> str:
         extra = "" if self.check_inputs else ", check_inputs=False"
+        extra = (f", negatives={self.negatives!r}" if self.negatives != "meta" else "") + extra
         return f"{self.__class__.__name__}(temperature={self.temperature}, meta_nodes={self.meta_nodes!r}{extra})"

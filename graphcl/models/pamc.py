@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from graphcl.losses import PamCLoss
-from graphcl.losses.pamc import META_NODE_MODES, meta_nodes
+from graphcl.losses.pamc import META_NODE_MODES, NEGATIVE_MODES
 from graphcl.models.scgc import SCGCStar
 from graphcl.registry import register
 from graphcl.validation import check_choice
@@ -40,6 +40,9 @@ class PamC(SCGCStar):
 
     Args:
         meta_nodes: ``"hard"`` or ``"soft"``.
+        negatives: ``"meta"`` (the reference's contrast between meta-nodes) or ``"mass"``
+            (each node against every cluster, weighted by its mass: a Jensen bound of SCGC*'s
+            all-pairs denominator; see :class:`graphcl.losses.PamCLoss`).
         meta_node_scope: ``"global"`` or ``"batch"`` (mini-batch training only).
         **kwargs: Everything :class:`graphcl.models.SCGC` takes (``block_size`` is unused).
     """
@@ -47,24 +50,27 @@ class PamC(SCGCStar):
     _all_pairs = False  # the meta-node loss is linear in N: no guard-rail
 
     def __init__(
-        self, n_clusters: int = 2, *, meta_nodes: str = "hard", meta_node_scope: str = "global", **kwargs: Any
+        self, n_clusters: int = 2, *, meta_nodes: str = "hard", meta_node_scope: str = "global", negatives: str = "meta",
+        **kwargs: Any
     ) -> None:
         super().__init__(n_clusters, **kwargs)
         self.meta_nodes = meta_nodes
         self.meta_node_scope = meta_node_scope
+        self.negatives = negatives
 
     @classmethod
     def _get_param_names(cls):  # scikit-learn: SCGC's parameters plus PamC's own
-        return sorted(set(SCGCStar._get_param_names()) | {"meta_nodes", "meta_node_scope"})
+        return sorted(set(SCGCStar._get_param_names()) | {"meta_nodes", "meta_node_scope", "negatives"})
 
     def _check_params(self, num_nodes: int) -> None:
         super()._check_params(num_nodes)
         check_choice(self.meta_nodes, "meta_nodes", META_NODE_MODES)
         check_choice(self.meta_node_scope, "meta_node_scope", META_NODE_SCOPES)
+        check_choice(self.negatives, "negatives", NEGATIVE_MODES)
 
     def _batch_statistics(self, z: Tensor, q: Tensor) -> Dict[str, Tensor]:
         stats = super()._batch_statistics(z, q)
-        stats["meta_c"], stats["meta_mass"] = meta_nodes(z, q, self.meta_nodes)
+        stats["meta_c"], stats["meta_mass"] = self.contrastive_loss().cluster_sums(z, q)
         return stats
 
     def _batch_contrast_term(self, contrast, z, anchor_pos, edge_index, edge_weight, q, stats, num_nodes) -> Tensor:
@@ -82,7 +88,7 @@ class PamC(SCGCStar):
         return sharded_pamc(contrast, z, q, shard, group)
 
     def contrastive_loss(self) -> torch.nn.Module:
-        return PamCLoss(self.temperature, meta_nodes=self.meta_nodes, check_inputs=False)  # fit checked the edges
+        return PamCLoss(self.temperature, meta_nodes=self.meta_nodes, check_inputs=False, negatives=self.negatives)  # fit checked the edges
 
     def _contrast_term(self, contrast, z: Tensor, w_index: Tensor, w_value: Tensor, q: Tensor) -> Tensor:
         return contrast(z, w_index, w_value, q)

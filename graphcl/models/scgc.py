@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from graphcl.cluster import StudentTAssignment, kl_clustering_loss, kmeans_centers, target_distribution
+from graphcl.cluster import StudentTAssignment, kl_clustering_loss, kmeans_centers, reseed_empty_clusters, target_distribution
 from graphcl.errors import GraphclInputError
 from graphcl.losses import NeighborContrastLoss
 from graphcl.models.base import GraphclEstimator, TrainingRun, graph_fingerprint, resolve_device, seed_from
@@ -148,6 +148,13 @@ class SCGC(GraphclEstimator):
             graph; see :mod:`graphcl.distributed.training` and ``docs/distributed.md``). The
             result — attributes included — is the single-process one up to float rounding,
             and is available on every rank. Not combined with ``batch_size``.
+        reseed_empty: When a cluster has lost every node (hard assignment ``argmax q``) at the
+            end of an epoch, re-seed it by splitting the most spread cluster in two
+            (:func:`graphcl.cluster.reseed_empty_clusters`, label-free, deterministic); the
+            moved centres' optimiser moments are reset. The loss history then has a
+            ``reseeded`` column (clusters re-seeded in that epoch). Mini-batch training checks
+            once per epoch with a no-grad pass over every node. Not combined with
+            ``distributed``.
 
     Attributes:
         labels_ (np.ndarray): ``[N]`` cluster of each training node.
@@ -191,6 +198,7 @@ class SCGC(GraphclEstimator):
         checkpoint: Optional[str] = None,
         checkpoint_every: int = 10,
         distributed: bool = False,
+        reseed_empty: bool = False,
         **deprecated: Any,
     ) -> None:
         self.n_clusters = n_clusters
@@ -218,6 +226,7 @@ class SCGC(GraphclEstimator):
         self.checkpoint = checkpoint
         self.checkpoint_every = checkpoint_every
         self.distributed = distributed
+        self.reseed_empty = reseed_empty
         self._take_deprecated(deprecated)
 
     # -- building blocks -------------------------------------------------------------------
@@ -258,8 +267,11 @@ class SCGC(GraphclEstimator):
         if not isinstance(self.cache, (bool, str, os.PathLike)):
             raise GraphclInputError(f"cache must be True, False or a folder, got {self.cache!r}")
         check_bool(self.distributed, "distributed")
+        check_bool(self.reseed_empty, "reseed_empty")
         if self.distributed and b is not None:
             raise GraphclInputError("distributed=True trains full-batch: set batch_size=None")
+        if self.distributed and self.reseed_empty:
+            raise GraphclInputError("reseed_empty is not supported with distributed=True")
 
     def build_network(
         self, x: Tensor, device: torch.device, pretrain: bool = True
@@ -469,6 +481,10 @@ class SCGC(GraphclEstimator):
                     part = self._batch_statistics(za.detach(), q.detach())
                 new_stats = part if new_stats is None else {k: new_stats[k] + part[k] for k in part}
             state["stats"] = new_stats  # the whole graph's, accumulated over this epoch
+            if self.reseed_empty:
+                with torch.no_grad():
+                    z_all = encode_in_chunks(encoder, x, self._chunk(n))
+                    totals["reseeded"] = self._reseed(z_all, assign(z_all), assign, optimizer)
             return totals
 
         def state_dict() -> Dict[str, Any]:
@@ -508,7 +524,27 @@ class SCGC(GraphclEstimator):
         p = target_distribution(q.detach())
         kl = kl_clustering_loss(p, q)
         nc = self._contrast_term(contrast, z, w_index, w_value, q)
-        return self._optimise(kl, nc, z, x, decoder, optimizer)
+        terms = self._optimise(kl, nc, z, x, decoder, optimizer)
+        if self.reseed_empty:
+            terms["reseeded"] = self._reseed(z.detach(), q.detach(), assign, optimizer)
+        return terms
+
+    @torch.no_grad()
+    def _reseed(self, z: Tensor, q: Tensor, assign: StudentTAssignment, optimizer) -> float:
+        """Re-seed the clusters without a node in ``argmax q`` (see ``reseed_empty``); returns
+        how many were re-seeded."""
+        labels = q.argmax(dim=1)
+        if bool((torch.bincount(labels, minlength=self.n_clusters) > 0).all()):
+            return 0.0
+        centers, _, moved = reseed_empty_clusters(z, labels, assign.centers)
+        changed = torch.nonzero((centers != assign.centers).any(dim=1)).view(-1)
+        assign.centers.copy_(centers)
+        state = optimizer.state.get(assign.centers, {})
+        for key in ("exp_avg", "exp_avg_sq"):  # Adam's moments of the moved centres start afresh
+            if key in state:
+                state[key][changed] = 0.0
+        log.info("%s: re-seeded empty cluster(s) %s", type(self).__name__, moved)
+        return float(len(moved))
 
     def _optimise(self, kl: Tensor, nc: Tensor, z: Tensor, x: Tensor, decoder, optimizer) -> Dict[str, float]:
         """``β·KL + α·contrast`` (+ reconstruction of ``x`` from ``z`` for SCGC); one optimiser

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import graph_fixture  # noqa: E402
 from launch import launch  # noqa: E402
 
-METHODS = ["scgc_star", "pamc"]
+METHODS = ["scgc_star", "pamc", "pamc_mass"]
 
 
 def _run(tmp_path, *args, **kwargs):
