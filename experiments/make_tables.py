@@ -32,16 +32,17 @@ sys.path.insert(0, str(HERE.parent))
 from graphcl.experiment import METRICS, PROVENANCE_KEYS  # noqa: E402
 
 HOMOGENEOUS = ["usps", "acm", "dblp", "cite", "cora", "photo"]
-METHOD_ORDER = ["kmeans", "kmeans_smoothed", "scgc", "scgc_star", "pamc", "pamc_soft"]
+METHOD_ORDER = ["kmeans", "kmeans_smoothed", "scgc", "scgc_star", "pamc", "pamc_reference", "pamc_soft"]
 METHOD_LABEL = {
     "kmeans": "k-means (raw X)",
     "kmeans_smoothed": "k-means (Â²X)",
     "scgc": "SCGC",
     "scgc_star": "SCGC*",
     "pamc": "PamC",
+    "pamc_reference": "PamC (reference formula)",
     "pamc_soft": "PamC (soft meta-nodes)",
 }
-EXPECTED_SEEDS = {("scgc_star", "usps"): 10, ("pamc", "usps"): 10, ("pamc_soft", "usps"): 10}
+EXPECTED_SEEDS = {("scgc_star", "usps"): 10, ("pamc", "usps"): 10, ("pamc_reference", "usps"): 10, ("pamc_soft", "usps"): 10}
 HETEROGENEOUS = ["acm", "dblp", "aminer", "imdb", "freebase"]
 HETERO_ORDER = ["kmeans", "kmeans_smoothed", "meow", "adameow"]
 HETERO_LABEL = {"kmeans": "k-means (raw X)", "kmeans_smoothed": "k-means (meta-path-smoothed X)",

@@ -7,8 +7,9 @@ Examples::
     python experiments/pamc.py --dataset acm --seeds 0 1 2 3 4 --meta-nodes soft
     python experiments/pamc.py --method kmeans --dataset cora --seeds 0 1 2 3 4
 
-Each seed runs in a fresh subprocess. Results go to ``experiments/results/pamc/<dataset>.json``
-(hard meta-nodes, the reference's and the default) or ``experiments/results/pamc_soft/`` (soft
+Each seed runs in a fresh subprocess. Results go to ``experiments/results/<method>/<dataset>.json``
+(``pamc``: graphcl's default, mass-weighted negatives and re-seeding; ``pamc_reference``: the
+reference formula; both with hard meta-nodes) or ``experiments/results/pamc_soft/`` (soft
 meta-nodes ``Q^T Z``, reported beside it; never chosen between by a label metric).
 Hyperparameters come from ``experiments/configs/pamc.yaml`` (``default:`` block plus the PamC
 README's published values only). Labels are read only to score the last-epoch clustering.

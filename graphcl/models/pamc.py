@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import torch
 from torch import Tensor
@@ -40,9 +40,14 @@ class PamC(SCGCStar):
 
     Args:
         meta_nodes: ``"hard"`` or ``"soft"``.
-        negatives: ``"meta"`` (the reference's contrast between meta-nodes) or ``"mass"``
-            (each node against every cluster, weighted by its mass: a Jensen bound of SCGC*'s
-            all-pairs denominator; see :class:`graphcl.losses.PamCLoss`).
+        negatives: ``"mass"`` (graphcl's default: each node against every cluster, weighted
+            by its mass, a Jensen bound of SCGC*'s all-pairs denominator; see
+            :class:`graphcl.losses.PamCLoss`) or ``"meta"`` (the reference's contrast between
+            meta-nodes).
+        reseed_empty: Re-seed a cluster that loses every node (see :class:`graphcl.models.SCGC`).
+            ``None`` (default): on, except with ``distributed=True``, which does not support it
+            yet. :class:`PamCReference` is PamC as the reference
+            code runs it (``negatives="meta"``, no re-seeding).
         meta_node_scope: ``"global"`` or ``"batch"`` (mini-batch training only).
         **kwargs: Everything :class:`graphcl.models.SCGC` takes (``block_size`` is unused).
     """
@@ -50,10 +55,10 @@ class PamC(SCGCStar):
     _all_pairs = False  # the meta-node loss is linear in N: no guard-rail
 
     def __init__(
-        self, n_clusters: int = 2, *, meta_nodes: str = "hard", meta_node_scope: str = "global", negatives: str = "meta",
-        **kwargs: Any
+        self, n_clusters: int = 2, *, meta_nodes: str = "hard", meta_node_scope: str = "global", negatives: str = "mass",
+        reseed_empty: Optional[bool] = None, **kwargs: Any
     ) -> None:
-        super().__init__(n_clusters, **kwargs)
+        super().__init__(n_clusters, reseed_empty=reseed_empty, **kwargs)
         self.meta_nodes = meta_nodes
         self.meta_node_scope = meta_node_scope
         self.negatives = negatives
@@ -92,3 +97,15 @@ class PamC(SCGCStar):
 
     def _contrast_term(self, contrast, z: Tensor, w_index: Tensor, w_value: Tensor, q: Tensor) -> Tensor:
         return contrast(z, w_index, w_value, q)
+
+
+@register("pamc_reference", family="homogeneous", config=("pamc.yaml", "pamc"))
+class PamCReference(PamC):
+    r"""PamC as the reference code runs it: the meta-node contrast (``negatives="meta"``) and no
+    re-seeding of emptied clusters (``reseed_empty=False``); graphcl's :class:`PamC` defaults
+    differ in exactly these two (see ``docs/pamc.md``). Empty clusters are left out of the
+    meta-node term instead of producing NaN as in the reference. Arguments as :class:`PamC`.
+    """
+
+    def __init__(self, n_clusters: int = 2, *, negatives: str = "meta", reseed_empty: bool = False, **kwargs: Any) -> None:
+        super().__init__(n_clusters, negatives=negatives, reseed_empty=reseed_empty, **kwargs)

@@ -153,8 +153,8 @@ class SCGC(GraphclEstimator):
             (:func:`graphcl.cluster.reseed_empty_clusters`, label-free, deterministic); the
             moved centres' optimiser moments are reset. The loss history then has a
             ``reseeded`` column (clusters re-seeded in that epoch). Mini-batch training checks
-            once per epoch with a no-grad pass over every node. Not combined with
-            ``distributed``.
+            once per epoch with a no-grad pass over every node. Not supported with
+            ``distributed=True`` (``None``: on unless distributed).
 
     Attributes:
         labels_ (np.ndarray): ``[N]`` cluster of each training node.
@@ -198,7 +198,7 @@ class SCGC(GraphclEstimator):
         checkpoint: Optional[str] = None,
         checkpoint_every: int = 10,
         distributed: bool = False,
-        reseed_empty: bool = False,
+        reseed_empty: Optional[bool] = False,
         **deprecated: Any,
     ) -> None:
         self.n_clusters = n_clusters
@@ -267,10 +267,11 @@ class SCGC(GraphclEstimator):
         if not isinstance(self.cache, (bool, str, os.PathLike)):
             raise GraphclInputError(f"cache must be True, False or a folder, got {self.cache!r}")
         check_bool(self.distributed, "distributed")
-        check_bool(self.reseed_empty, "reseed_empty")
+        if self.reseed_empty is not None:
+            check_bool(self.reseed_empty, "reseed_empty")
         if self.distributed and b is not None:
             raise GraphclInputError("distributed=True trains full-batch: set batch_size=None")
-        if self.distributed and self.reseed_empty:
+        if self.distributed and self.reseed_empty is True:
             raise GraphclInputError("reseed_empty is not supported with distributed=True")
 
     def build_network(
@@ -481,7 +482,7 @@ class SCGC(GraphclEstimator):
                     part = self._batch_statistics(za.detach(), q.detach())
                 new_stats = part if new_stats is None else {k: new_stats[k] + part[k] for k in part}
             state["stats"] = new_stats  # the whole graph's, accumulated over this epoch
-            if self.reseed_empty:
+            if self._reseeding():
                 with torch.no_grad():
                     z_all = encode_in_chunks(encoder, x, self._chunk(n))
                     totals["reseeded"] = self._reseed(z_all, assign(z_all), assign, optimizer)
@@ -525,9 +526,13 @@ class SCGC(GraphclEstimator):
         kl = kl_clustering_loss(p, q)
         nc = self._contrast_term(contrast, z, w_index, w_value, q)
         terms = self._optimise(kl, nc, z, x, decoder, optimizer)
-        if self.reseed_empty:
+        if self._reseeding():
             terms["reseeded"] = self._reseed(z.detach(), q.detach(), assign, optimizer)
         return terms
+
+    def _reseeding(self) -> bool:
+        """Whether empty clusters are re-seeded (``reseed_empty=None``: unless distributed)."""
+        return (not self.distributed) if self.reseed_empty is None else bool(self.reseed_empty)
 
     @torch.no_grad()
     def _reseed(self, z: Tensor, q: Tensor, assign: StudentTAssignment, optimizer) -> float:

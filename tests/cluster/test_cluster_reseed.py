@@ -61,9 +61,9 @@ def test_estimator_reseeds_a_cluster_that_starts_empty(monkeypatch, batch_size, 
     data.y = None
     common = dict(hidden_channels=(16,), embedding_dim=4, pretrain_epochs=5, epochs=4, cache=False, batch_size=batch_size)
     with pytest.warns(RuntimeWarning, match="only 3 of n_clusters=4"):
-        plain = PamC(4, **common).fit(data)
+        plain = PamC(4, reseed_empty=False, **common).fit(data)
     assert "reseeded" not in plain.loss_history_[0]
-    model = PamC(4, reseed_empty=True, **common).fit(data)
+    model = PamC(4, **common).fit(data)  # PamC re-seeds by default
     assert model.loss_history_[0]["reseeded"] == 1.0
     assert len(np.unique(model.labels_)) == 4
 

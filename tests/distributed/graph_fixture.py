@@ -27,9 +27,10 @@ def estimator(method: str):
     common = dict(n_clusters=K, hidden_channels=(16,), embedding_dim=4, pretrain_epochs=2, epochs=3,
                   order=2, alpha=1.0, beta=0.5, temperature=0.5, lr=1e-2, cache=False, random_state=0,
                   kmeans_n_init=2)
-    if method == "pamc_mass":  # graphcl's mass-weighted node-to-cluster negatives
-        return PamC(**common, negatives="mass")
-    return SCGCStar(**common) if method == "scgc_star" else PamC(**common)
+    if method == "pamc_mass":  # graphcl's default: mass-weighted node-to-cluster negatives
+        return PamC(**common, negatives="mass", reseed_empty=False)
+    # (re-seeding is single-process only: the step compared across ranks has none)
+    return SCGCStar(**common) if method == "scgc_star" else PamC(**common, negatives="meta", reseed_empty=False)
 
 
 def initial_network(est, x):

@@ -10,7 +10,7 @@ from sklearn.base import clone
 
 from graphcl.data import planted_partition_graph
 from graphcl.errors import GraphclInputError
-from graphcl.models import MEOW, SCGC, AdaMEOW, PamC, SCGCStar, available, get, load_estimator, register, unregister
+from graphcl.models import MEOW, SCGC, AdaMEOW, PamC, PamCReference, SCGCStar, available, get, load_estimator, register, unregister
 from graphcl.models.base import GraphclEstimator, Patience, seed_from
 
 TINY = dict(hidden_channels=(8,), embedding_dim=4, pretrain_epochs=0, epochs=2, cache=False, kmeans_n_init=2)
@@ -34,8 +34,8 @@ def no_training(monkeypatch):
 
 
 def test_every_estimator_derives_from_the_base_and_is_registered():
-    assert available() == ("scgc", "scgc_star", "pamc", "meow", "adameow")
-    for name, cls in zip(available(), (SCGC, SCGCStar, PamC, MEOW, AdaMEOW)):
+    assert available() == ("scgc", "scgc_star", "pamc", "pamc_reference", "meow", "adameow")
+    for name, cls in zip(available(), (SCGC, SCGCStar, PamC, PamCReference, MEOW, AdaMEOW)):
         assert get(name) is cls and issubclass(cls, GraphclEstimator) and cls.method_name == name
     assert get("pamc").family == "homogeneous" and get("meow").family == "heterogeneous"
     with pytest.raises(GraphclInputError, match="unknown method 'nope'.*scgc_star"):
