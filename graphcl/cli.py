@@ -125,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--resume", metavar="FILE.pt",
                      help="continue from an existing training checkpoint (same settings and graph); the --log file drops "
                           "the rows of the epochs run again")
+    fit.add_argument("--select", action="store_true",
+                     help="label-free selection (homogeneous methods): fit a small grid (input X or A_hat^2 X, influence "
+                          "order 1 or 3, then the temperature x0.5 / x2) and keep the best clustering by --select-criterion; "
+                          "summary.json lists every grid point (see docs/selection.md)")
+    fit.add_argument("--select-criterion", default="modularity", choices=("modularity", "conductance", "silhouette"),
+                     help="label-free score of --select (default modularity)")
     fit.add_argument("--save-model", action="store_true", help="also write the fitted estimator to model.pt in --out")
     fit.add_argument("--quiet", action="store_true", help="print nothing but errors (no progress bar)")
     fit.add_argument("-v", "--verbose", action="count", default=0, help="log milestones (-v) and every epoch (-vv)")
@@ -373,6 +379,10 @@ def cmd_fit(args) -> int:
     from graphcl.validation import check_n_clusters
 
     hetero = _family(args.method) == "heterogeneous"
+    if args.select and hetero:
+        raise UsageError(f"--select works on homogeneous methods, not {args.method}")
+    if args.select and (args.resume or args.checkpoint or args.log):
+        raise UsageError("--select fits several configurations: not with --checkpoint, --resume or --log")
     _check_options(args)
     config, config_source = hyperparameters(args.method, args.dataset, args.config)
     cls, params, origins = _estimator_params(args.method, config, config_source, args)
@@ -392,8 +402,16 @@ def cmd_fit(args) -> int:
 
         set_verbosity("DEBUG" if args.verbose > 1 else "INFO")
     t0 = time.perf_counter()
+    selection = None
     try:
-        model.fit(data, resume=args.resume)
+        if args.select:
+            from graphcl.selection import select
+
+            selection = select(args.method, data, k, params={**params, "device": args.device}, random_state=args.seed,
+                               criterion=args.select_criterion, log=lambda text: _say(args, text))
+            model = selection.estimator
+        else:
+            model.fit(data, resume=args.resume)
     except GraphclInputError as exc:
         raise _from_config(exc, origins, config_source) from None
     seconds = time.perf_counter() - t0
@@ -412,6 +430,8 @@ def cmd_fit(args) -> int:
         "final_loss": model.loss_history_[-1] if model.loss_history_ else None,
         "loss_history": model.loss_history_,
     }
+    if selection is not None:
+        summary["selection"] = selection.summary()
     if y is not None:
         summary["metrics"] = evaluate_clustering(y, labels)
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")

@@ -452,3 +452,26 @@ def test_a_deprecated_key_in_a_users_config_warns_once_in_one_line(tmp_path, cap
     warned = sorted(line for line in lines if line.startswith("warning: "))
     assert len(warned) == 2 and "'hidden_channels'" in warned[0] + warned[1] and "'embedding_dim'" in warned[0] + warned[1]
     assert len(lines) == 3  # no source lines
+
+
+def test_fit_select_writes_the_grid_and_the_choice(tiny20, tmp_path, capsys):
+    out = tmp_path / "sel"
+    code, _, err = run(capsys, "fit", "--method", "pamc", *_user(tiny20), "--labels", tiny20 / "y.csv", "--epochs", 2,
+                       "--config", tiny20 / "tiny.yaml", "--out", out, "--quiet", "--select")
+    assert code == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    sel = summary["selection"]
+    assert sel["criterion"] == "modularity" and len(sel["grid"]) == 6 and sum(g["chosen"] for g in sel["grid"]) == 1
+    chosen = next(g for g in sel["grid"] if g["chosen"])
+    assert sel["choice"] == {k: chosen[k] for k in ("input_hops", "order", "temperature")}
+    assert summary["params"]["order"] == chosen["order"] and (out / "labels.csv").is_file() and "metrics" in summary
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--method", "meow", "--dataset", "acm"], "--select works on homogeneous methods"),
+    (["--method", "pamc", "--checkpoint", "ck.pt"], "not with --checkpoint, --resume or --log"),
+])
+def test_fit_select_usage_errors(extra, needle, tiny20, tmp_path, capsys):
+    args = extra if "--dataset" in extra else extra + _user(tiny20)
+    code, _, err = run(capsys, "fit", *args, "--select", "--out", tmp_path)
+    assert code == 2 and needle in err and not (tmp_path / "labels.csv").exists()

@@ -10,7 +10,19 @@ from sklearn.base import clone
 
 from graphcl.data import planted_partition_graph
 from graphcl.errors import GraphclInputError
-from graphcl.models import MEOW, SCGC, AdaMEOW, PamC, PamCReference, SCGCStar, available, get, load_estimator, register, unregister
+from graphcl.models import (
+    MEOW,
+    SCGC,
+    AdaMEOW,
+    PamC,
+    PamCReference,
+    SCGCStar,
+    available,
+    get,
+    load_estimator,
+    register,
+    unregister,
+)
 from graphcl.models.base import GraphclEstimator, Patience, seed_from
 
 TINY = dict(hidden_channels=(8,), embedding_dim=4, pretrain_epochs=0, epochs=2, cache=False, kmeans_n_init=2)

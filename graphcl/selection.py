@@ -1,0 +1,216 @@
+r"""Label-free selection of a homogeneous method's configuration on a user's graph.
+
+A graph without a published configuration gets the ``default:`` block; :func:`select` instead
+fits a small grid and keeps the configuration whose clustering scores best by a **label-free**
+criterion computed on the input graph and the embedding. Labels are never read: the graph is
+rebuilt from its features and edges alone before anything is fitted.
+
+The grid (``DEFAULT_GRID``) varies three things, searched coordinate-wise so that it costs six
+fits and two autoencoder pretrainings:
+
+1. every ``(input_hops, order)`` pair at the configured temperature ``T`` (four fits): the
+   MLP's input is the raw ``X`` (``input_hops=0``) or the propagated features
+   :math:`\hat A^h X` (computed once, ``O(nnz · d · h)``; the encoder stays an MLP and the loss
+   cost is unchanged), and the influence order ``r`` of the positives :math:`\sum_{k \le r}
+   \hat A^k`;
+2. at the best pair, the temperature scaled by each of ``temperature_scale`` (two fits).
+
+The fits of one input share their pretrained autoencoder (through a cache folder, a private one
+when the estimator's ``cache`` is off). Every grid point records every score, whatever the
+criterion:
+
+* ``modularity`` (maximised, the default): Newman modularity of the hard clustering on the
+  input graph (:func:`graphcl.metrics.modularity`); studied for selecting graph clusterings
+  without labels by Leeney & McConville (arXiv 2402.07845);
+* ``conductance`` (minimised): the mean conductance of the clusters;
+* ``silhouette`` (maximised): cosine silhouette of the embedding on a seeded sample of at most
+  ``silhouette_sample`` nodes (``O(S² d)``).
+
+Which criterion orders configurations like the labels would is an empirical question; the
+result records all three so that it can be measured (``docs/selection.md``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from graphcl.errors import GraphclInputError
+from graphcl.validation import check_choice, check_edge_index, check_edge_weight, check_features, check_int
+
+__all__ = ["CRITERIA", "DEFAULT_GRID", "SelectionResult", "clustering_scores", "select"]
+
+#: criterion -> +1 (larger is better) or -1 (smaller is better)
+CRITERIA = {"modularity": 1.0, "conductance": -1.0, "silhouette": 1.0}
+DEFAULT_GRID: Dict[str, Sequence[float]] = {"input_hops": (0, 2), "order": (1, 3), "temperature_scale": (0.5, 2.0)}
+
+
+@dataclass
+class SelectionResult:
+    """What :func:`select` found.
+
+    Attributes:
+        estimator: The fitted estimator of the chosen configuration (its ``labels_`` and
+            ``embeddings_`` are the pipeline's output).
+        choice: The chosen grid point: ``input_hops``, ``order``, ``temperature``.
+        grid: One dict per fitted grid point: its parameters, ``modularity``, ``conductance``,
+            ``silhouette``, ``n_predicted_clusters``, ``fit_seconds``, and ``chosen``.
+        criterion: The criterion the choice maximised (conductance: minimised).
+        input_hops: ``choice["input_hops"]``: ``estimator.predict`` expects features propagated
+            this many hops (:func:`graphcl.ops.smooth_features`), not the raw ``X``.
+    """
+
+    estimator: Any
+    choice: Dict[str, Any]
+    grid: List[Dict[str, Any]] = field(default_factory=list)
+    criterion: str = "modularity"
+
+    @property
+    def input_hops(self) -> int:
+        return int(self.choice["input_hops"])
+
+    def summary(self) -> Dict[str, Any]:
+        """The grid and the choice, JSON-ready."""
+        return {"criterion": self.criterion, "choice": dict(self.choice), "grid": [dict(g) for g in self.grid]}
+
+
+def clustering_scores(edge_index: Tensor, edge_weight: Optional[Tensor], labels: np.ndarray, embeddings: np.ndarray,
+                      *, silhouette_sample: int = 2000, random_state: int = 0) -> Dict[str, float]:
+    """The label-free scores of one clustering: ``modularity`` and ``conductance`` on the graph
+    (edges symmetrised), ``silhouette`` (cosine) of the embedding on a seeded sample."""
+    from sklearn.metrics import silhouette_score
+    from torch_geometric.utils import to_undirected
+
+    from graphcl.metrics import conductance, modularity
+
+    n = labels.shape[0]
+    lab = torch.as_tensor(labels, dtype=torch.long)
+    ei, w = to_undirected(edge_index, edge_weight, num_nodes=n, reduce="mean")
+    scores = {"modularity": modularity(ei, lab, w, n), "conductance": float(conductance(ei, lab, w, n))}
+    if len(np.unique(labels)) < 2:
+        scores["silhouette"] = -1.0  # undefined for one cluster: the worst value
+    else:
+        size = min(int(silhouette_sample), n)
+        scores["silhouette"] = float(silhouette_score(embeddings, labels, metric="cosine", sample_size=size,
+                                                      random_state=int(random_state)))
+    return scores
+
+
+def _graph(data: Any, edge_index: Optional[Tensor]):
+    """``(x, edge_index, edge_weight)`` of a ``Data`` or tensors, checked; never ``y``."""
+    if isinstance(data, Tensor):
+        x, ew = data, None
+        if edge_index is None:
+            raise GraphclInputError("select: edge_index is required with a feature tensor")
+    else:
+        if hasattr(data, "node_types"):
+            raise GraphclInputError("select works on homogeneous graphs (a Data), got a HeteroData")
+        x, edge_index, ew = getattr(data, "x", None), getattr(data, "edge_index", None), getattr(data, "edge_weight", None)
+        if x is None or edge_index is None:
+            raise GraphclInputError("select: the graph needs node features 'x' and an 'edge_index'")
+    x = check_features(x, "x")
+    edge_index = check_edge_index(edge_index, x.size(0))
+    return x, edge_index, check_edge_weight(ew, edge_index.size(1))
+
+
+def _check_grid(grid: Mapping[str, Sequence[float]]) -> Dict[str, List[float]]:
+    unknown = sorted(set(grid) - set(DEFAULT_GRID))
+    if unknown:
+        raise GraphclInputError(f"grid keys {unknown} are unknown (keys: {sorted(DEFAULT_GRID)})")
+    out = {k: list(grid.get(k, v)) for k, v in DEFAULT_GRID.items()}
+    for key, values in out.items():
+        if not values:
+            raise GraphclInputError(f"grid[{key!r}] is empty")
+    for i, h in enumerate(out["input_hops"]):
+        check_int(h, f"grid['input_hops'][{i}]", minimum=0)
+    for i, r in enumerate(out["order"]):
+        check_int(r, f"grid['order'][{i}]")
+    return out
+
+
+def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tensor] = None,
+           params: Optional[Mapping[str, Any]] = None, grid: Optional[Mapping[str, Sequence[float]]] = None,
+           criterion: str = "modularity", random_state: int = 0, silhouette_sample: int = 2000,
+           log=None) -> SelectionResult:
+    """Fit ``method`` over a small grid and keep the best configuration by a label-free score.
+
+    Args:
+        method: A registered homogeneous method (``"scgc_star"``, ``"pamc"``, ...).
+        data: A PyG ``Data`` (``y``, if any, is never read) or a feature tensor with
+            ``edge_index``.
+        n_clusters: ``K``.
+        params: The estimator's other arguments (e.g. a config's ``default:`` block); the grid
+            overrides ``order`` and ``temperature``.
+        grid: Overrides of :data:`DEFAULT_GRID` (``input_hops``, ``order``,
+            ``temperature_scale``).
+        criterion: ``"modularity"``, ``"conductance"`` or ``"silhouette"``.
+        random_state: The seed of every fit and of the silhouette sample.
+        log: ``callable(str)`` told about each grid point (``None``: quiet).
+
+    Returns:
+        A :class:`SelectionResult`.
+    """
+    from graphcl import models
+    from graphcl.ops import smooth_features
+
+    check_choice(criterion, "criterion", tuple(CRITERIA))
+    info = models.info(method)
+    if info.family != "homogeneous":
+        raise GraphclInputError(f"select works on homogeneous methods; {method!r} is {info.family}")
+    grid_values = _check_grid(grid or {})
+    x, ei, ew = _graph(data, edge_index)
+    params = dict(params or {})
+    params.pop("n_clusters", None)
+    params.pop("random_state", None)
+    base_t = float(params.pop("temperature", info.cls().temperature))
+    params.pop("order", None)
+    private_cache = None
+    if params.get("cache", True) is False:
+        private_cache = tempfile.mkdtemp(prefix="graphcl-select-")  # shared pretraining across the grid
+        params["cache"] = private_cache
+    inputs: Dict[int, Tensor] = {}
+    fitted: Dict[tuple, Any] = {}
+    grid_rows: List[Dict[str, Any]] = []
+    sign = CRITERIA[criterion]
+
+    def fit(h: int, r: int, t: float) -> Dict[str, Any]:
+        if h not in inputs:
+            inputs[h] = x if h == 0 else smooth_features(x, ei, ew, hops=h)
+        t0 = time.perf_counter()
+        est = info.cls(n_clusters, order=r, temperature=t, random_state=random_state, **params)
+        est.fit(inputs[h], ei, ew)
+        row = {"input_hops": h, "order": r, "temperature": t, "fit_seconds": time.perf_counter() - t0,
+               "n_predicted_clusters": int(len(np.unique(est.labels_)))}
+        row.update(clustering_scores(ei, ew, est.labels_, est.embeddings_, silhouette_sample=silhouette_sample,
+                                     random_state=random_state))
+        fitted[(h, r, t)] = est
+        grid_rows.append(row)
+        if log is not None:
+            log(f"select {method}: input_hops={h} order={r} temperature={t:g}: " +
+                ", ".join(f"{k} {row[k]:.4f}" for k in CRITERIA) + f" ({row['fit_seconds']:.1f} s)")
+        return row
+
+    def best(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
+        return max(rows, key=lambda row: sign * row[criterion])  # first of equals: grid order
+
+    try:
+        stage1 = [fit(h, r, base_t) for h in grid_values["input_hops"] for r in grid_values["order"]]
+        top = best(stage1)
+        stage2 = [fit(top["input_hops"], top["order"], base_t * s) for s in grid_values["temperature_scale"]
+                  if s != 1.0]
+        chosen = best([top] + stage2)
+    finally:
+        if private_cache is not None:
+            shutil.rmtree(private_cache, ignore_errors=True)
+    for row in grid_rows:
+        row["chosen"] = row is chosen
+    choice = {k: chosen[k] for k in ("input_hops", "order", "temperature")}
+    return SelectionResult(fitted[(choice["input_hops"], choice["order"], choice["temperature"])], choice, grid_rows,
+                           criterion)

@@ -1,0 +1,69 @@
+"""Label-free selection: the grid, the scores, never reading labels."""
+
+import numpy as np
+import pytest
+import torch
+
+from graphcl.data import planted_partition_graph
+from graphcl.errors import GraphclInputError
+from graphcl.selection import clustering_scores, select
+
+SMALL = dict(hidden_channels=(16,), embedding_dim=4, pretrain_epochs=3, epochs=4, cache=False, kmeans_n_init=2)
+
+
+def graph(seed=0):
+    return planted_partition_graph(150, 3, avg_degree=6.0, p_intra=0.9, num_features=8, sigma=2.0, seed=seed)
+
+
+def test_scores_of_a_perfect_and_a_random_clustering():
+    g = graph()
+    emb = torch.nn.functional.one_hot(g.y, 3).float().numpy() + 0.01
+    good = clustering_scores(g.edge_index, None, g.y.numpy(), emb)
+    bad = clustering_scores(g.edge_index, None, np.random.default_rng(0).integers(0, 3, 150), emb)
+    assert good["modularity"] > bad["modularity"] + 0.3
+    assert good["conductance"] < bad["conductance"] - 0.3
+    assert good["silhouette"] > bad["silhouette"]
+    one = clustering_scores(g.edge_index, None, np.zeros(150, dtype=int), emb)
+    assert one["silhouette"] == -1.0
+
+
+@pytest.mark.parametrize("method", ["scgc_star", "pamc"])
+def test_select_fits_six_points_and_records_every_score(method, one_thread):
+    g = graph()
+    res = select(method, g, 3, params=SMALL)
+    assert len(res.grid) == 6 and sum(r["chosen"] for r in res.grid) == 1
+    assert {(r["input_hops"], r["order"]) for r in res.grid[:4]} == {(0, 1), (0, 3), (2, 1), (2, 3)}
+    stage1 = max(res.grid[:4], key=lambda r: r["modularity"])
+    chosen = next(r for r in res.grid if r["chosen"])
+    assert chosen["modularity"] == max([stage1["modularity"]] + [r["modularity"] for r in res.grid[4:]])
+    assert {r["temperature"] for r in res.grid[4:]} == {stage1["temperature"] * 0.5, stage1["temperature"] * 2.0}
+    assert res.estimator.labels_.shape == (150,) and res.choice == {k: chosen[k] for k in ("input_hops", "order", "temperature")}
+    for row in res.grid:
+        assert set(row) >= {"modularity", "conductance", "silhouette", "n_predicted_clusters", "fit_seconds"}
+
+
+def test_selection_never_reads_labels(one_thread):
+    g = graph(1)
+    a = select("scgc_star", g, 3, params=SMALL, criterion="conductance")
+    permuted = g.clone()
+    permuted.y = permuted.y[torch.randperm(150)]
+    b = select("scgc_star", permuted, 3, params=SMALL, criterion="conductance")
+    deleted = g.clone()
+    del deleted.y
+    c = select("scgc_star", deleted, 3, params=SMALL, criterion="conductance")
+    assert a.choice == b.choice == c.choice
+    np.testing.assert_array_equal(a.estimator.labels_, b.estimator.labels_)
+    np.testing.assert_array_equal(a.estimator.labels_, c.estimator.labels_)
+    assert [r["conductance"] for r in a.grid] == [r["conductance"] for r in c.grid]
+
+
+def test_bad_selection_arguments():
+    g = graph()
+    with pytest.raises(GraphclInputError, match="criterion must be one of"):
+        select("pamc", g, 3, criterion="acc")
+    with pytest.raises(GraphclInputError, match="select works on homogeneous methods"):
+        select("meow", g, 3)
+    with pytest.raises(GraphclInputError, match=r"grid keys \['lr'\] are unknown"):
+        select("pamc", g, 3, grid={"lr": [1e-3]})
+    with pytest.raises(GraphclInputError, match=r"grid\['order'\]\[0\] must be a positive integer"):
+        select("pamc", g, 3, grid={"order": [0]})
