@@ -119,6 +119,8 @@ def run_one(args: argparse.Namespace, cfg: dict, make: Callable[..., object] = m
             epoch_seconds_mean=float(np.mean(t["epoch_seconds"])) if t["epoch_seconds"] else 0.0,
             final_loss=model.loss_history_[-1]["loss"] if model.loss_history_ else float("nan"),
         )
+        if hasattr(model, "selection_"):  # experiments/select.py: every grid point and the choice
+            run["selection"] = model.selection_
     run.update(evaluate_clustering(y, pred))
     run["n_predicted_clusters"] = int(len(np.unique(pred)))
     run["peak_memory_mb"] = peak_memory_mb(args.device)

@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE.parent))
 from graphcl.experiment import METRICS, PROVENANCE_KEYS  # noqa: E402
 
 HOMOGENEOUS = ["usps", "acm", "dblp", "cite", "cora", "photo"]
-METHOD_ORDER = ["kmeans", "kmeans_smoothed", "scgc", "scgc_star", "pamc", "pamc_reference", "pamc_soft"]
+METHOD_ORDER = ["kmeans", "kmeans_smoothed", "scgc", "scgc_star", "selected", "pamc", "pamc_reference", "pamc_soft"]
 METHOD_LABEL = {
     "kmeans": "k-means (raw X)",
     "kmeans_smoothed": "k-means (Â²X)",
@@ -40,6 +40,7 @@ METHOD_LABEL = {
     "scgc_star": "SCGC*",
     "pamc": "PamC",
     "pamc_reference": "PamC (reference formula)",
+    "selected": "SCGC*, label-free selection (default block + grid)",
     "pamc_soft": "PamC (soft meta-nodes)",
 }
 EXPECTED_SEEDS = {("scgc_star", "usps"): 10, ("pamc", "usps"): 10, ("pamc_reference", "usps"): 10, ("pamc_soft", "usps"): 10}

@@ -218,3 +218,24 @@ def test_meow_config_holds_the_reference_values():
     assert (acm["temperature"], acm["top_k"], acm["num_prototypes"], acm["lr"], acm["patience"]) == (0.4, [110, 700], [100, 300], 7e-4, 30)
     ada = load_config(path, "adameow", "aminer")
     assert (ada["projection_channels"], ada["top_k"], ada["epochs"], ada["dropout"]) == (16, [8, 31], 3000, 0.0)
+
+
+def test_selected_script_runs_the_grid_on_the_default_block_and_records_it(tmp_path):
+    cfg = tmp_path / "scgc.yaml"
+    text = (ROOT / "experiments" / "configs" / "scgc.yaml").read_text()
+    cfg.write_text(text.replace("hidden_channels: [500, 500, 2000]", "hidden_channels: [16]")
+                   .replace("pretrain_epochs: 30", "pretrain_epochs: 1"))
+    out = tmp_path / "sel.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / "selected.py"), "--dataset", "usps", "--seeds", "0", "--epochs", "2",
+         "--config", str(cfg), "--out", str(out)],
+        capture_output=True, text=True, timeout=TIMEOUT, env={**ENV, "GRAPHCL_CACHE": str(tmp_path / "cache")},
+    )
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(out.read_text())
+    default = load_config(cfg, "scgc_star", "default")
+    assert res["method"] == "selected" and res["config"]["criterion"] == "modularity"
+    assert res["config"]["order"] == default["order"] != 4  # usps's published order 4 is not used: an unseen graph's block
+    sel = res["runs"][0]["selection"]
+    assert len(sel["grid"]) == 6 and sum(g["chosen"] for g in sel["grid"]) == 1
+    assert res["runs"][0]["command"].endswith("--seeds 0 --epochs 2 --config " + str(cfg) + " --out " + str(out))

@@ -1,0 +1,98 @@
+#!/usr/bin/env python
+"""The label-free selection pipeline (``graphcl fit --select``) on the homogeneous benchmarks.
+
+Examples::
+
+    python experiments/selected.py --dataset cora --seeds 0 1 2 3 4                 # SCGC* (default)
+    python experiments/selected.py --method pamc --dataset photo --seeds 0 1 2 3 4
+
+Every dataset is treated as a user's unseen graph: the method's ``default:`` block (never a
+dataset's published values), then :func:`graphcl.selection.select` fits its six-point grid and
+keeps the best configuration by ``--criterion`` (modularity by default), computed on the graph
+and the embedding. Labels only score the chosen clustering, after the fact; each seed's record
+keeps every grid point's label-free scores and the choice (``selection``). Results go to
+``experiments/results/selected/<dataset>.json`` for SCGC* and ``selected_<method>/`` otherwise.
+Each seed runs in a fresh subprocess; writing into ``experiments/results/`` needs a clean tree.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import homogeneous_runner  # noqa: E402
+
+CONFIG = HERE / "configs" / "scgc.yaml"
+CRITERIA = ("modularity", "conductance", "silhouette")
+
+
+class SelectingEstimator:
+    """``fit`` runs :func:`graphcl.selection.select` and exposes the chosen estimator's results
+    (what :func:`homogeneous_runner.run_one` reads) plus ``selection_``."""
+
+    def __init__(self, method: str, criterion: str, n_clusters: int, random_state: int, device: str, **params) -> None:
+        self.method, self.criterion, self.n_clusters = method, criterion, n_clusters
+        self.random_state, self.params = random_state, {**params, "device": device}
+
+    def fit(self, data):
+        from graphcl.selection import select
+
+        t0 = time.perf_counter()
+        result = select(self.method, data, self.n_clusters, params=self.params, criterion=self.criterion,
+                        random_state=self.random_state)
+        total = time.perf_counter() - t0
+        est = result.estimator
+        self.labels_, self.loss_history_ = est.labels_, est.loss_history_
+        # the whole pipeline's cost: every grid point's fit (pretraining included) is train time here
+        self.timings_ = {"prepare_seconds": est.timings_["prepare_seconds"], "pretrain_seconds": 0.0,
+                         "train_seconds": total, "epoch_seconds": est.timings_["epoch_seconds"]}
+        self.selection_ = result.summary()
+        return self
+
+
+def methods() -> tuple:
+    """The registry's homogeneous methods (no baselines: selecting k-means makes no sense)."""
+    return tuple(m for m in homogeneous_runner.registered_methods() if m not in homogeneous_runner.BASELINES)
+
+
+def build_parser():
+    parser = homogeneous_runner.build_parser(__doc__, methods(), CONFIG)
+    parser.add_argument("--criterion", choices=CRITERIA, default="modularity", help="label-free score (modularity)")
+    parser.set_defaults(method="scgc_star")
+    for action in parser._actions:
+        if action.dest == "method":
+            action.required = False
+    return parser
+
+
+def adjust(args, cfg: dict):
+    """The ``default:`` block (an unseen graph's), the folder and the workers' flags."""
+    from graphcl.experiment import load_config
+
+    config_file, section = homogeneous_runner.method_config(args.method, CONFIG)
+    cfg = load_config(Path(args.config) if args.config else config_file, section, "default")
+    if args.epochs is not None:
+        cfg["epochs"] = args.epochs
+    cfg["criterion"] = args.criterion
+    folder = "selected" if args.method == "scgc_star" else f"selected_{args.method}"
+    return cfg, folder, ["--criterion", args.criterion]
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    criterion = parser.parse_known_args(argv)[0].criterion
+
+    def make(method, **params):
+        params.pop("criterion", None)
+        return SelectingEstimator(method, criterion, **params)
+
+    return homogeneous_runner.main(argv, doc=__doc__, script=Path(__file__), methods=methods(), config=CONFIG,
+                                   make_estimator=make, adjust=adjust, parser=parser)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
