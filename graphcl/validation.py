@@ -204,14 +204,7 @@ def check_writable_file(path: Any, name: str) -> Path:
     p = Path(path)
     if p.is_dir():
         raise GraphclInputError(f"{name} {str(p)!r} is a folder: give a file path")
-    parent = p.parent if str(p.parent) else Path(".")
-    existing = parent
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise GraphclInputError(f"{name} {str(p)!r}: {str(existing)!r} is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise GraphclInputError(f"{name} {str(p)!r}: the folder {str(existing)!r} is not writable")
+    _check_creatable(p, p.parent if str(p.parent) else Path("."), name)
     if p.exists() and not os.access(p, os.W_OK):
         raise GraphclInputError(f"{name} {str(p)!r} exists and is not writable")
     return p
@@ -224,14 +217,20 @@ def check_writable_dir(path: Any, name: str) -> Path:
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise GraphclInputError(f"{name} {str(p)!r} is a file, not a folder")
-    existing = p
+    _check_creatable(p, p, name)
+    return p
+
+
+def _check_creatable(p: Path, folder: Path, name: str) -> None:
+    """``folder`` (the folder ``p`` needs) exists as a writable folder, or its nearest existing
+    ancestor is one, so that it can be created."""
+    existing = folder
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
         raise GraphclInputError(f"{name} {str(p)!r}: {str(existing)!r} is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise GraphclInputError(f"{name} {str(p)!r}: the folder {str(existing)!r} is not writable")
-    return p
 
 
 def check_labels(y_true, y_pred, names: tuple[str, str] = ("y_true", "y_pred")):
