@@ -38,6 +38,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from torch import Tensor
 
 from graphcl.checkpoint import (
+    due,
     final_training_state,
     load_checkpoint,
     non_finite_error,
@@ -243,7 +244,7 @@ class GraphclEstimator(ClusterMixin, BaseEstimator):
         history = list(history or [])
         epoch_seconds: List[float] = []
         last_saved: Optional[int] = None
-        checkpointing = run is not None and main and bool(self.checkpoint)
+        checkpointing = run is not None and main
         with EpochMonitor(self.epochs, type(self).__name__, self.progress and main, self.epoch_log if main else None,
                           start) as monitor:
             for epoch in range(start, self.epochs):
@@ -260,7 +261,7 @@ class GraphclEstimator(ClusterMixin, BaseEstimator):
                 monitor.update(epoch, terms, epoch_seconds[-1])
                 stop = patience is not None and patience.update(terms["loss"], epoch + 1)
                 last = epoch if stop else self.epochs - 1
-                if checkpointing and ((epoch + 1) % self.checkpoint_every == 0 or epoch == last):
+                if checkpointing and due(self, epoch, last):
                     run.save(self, epoch, history)
                     last_saved = epoch
                 if stop:
