@@ -121,6 +121,11 @@ def run_one(args: argparse.Namespace, cfg: dict, make: Callable[..., object] = m
         )
         if hasattr(model, "selection_"):  # experiments/select.py: every grid point and the choice
             run["selection"] = model.selection_
+            # evaluation only, after the choice was made: how each grid point would have scored,
+            # so that docs/selection.md can measure whether the criterion orders configurations
+            for row, labels in zip(run["selection"]["grid"], getattr(model, "selection_labels_", [])):
+                scores = evaluate_clustering(y, labels)
+                row["evaluation"] = {"acc": scores["acc"], "nmi": scores["nmi"], "ari": scores["ari"]}
     run.update(evaluate_clustering(y, pred))
     run["n_predicted_clusters"] = int(len(np.unique(pred)))
     run["peak_memory_mb"] = peak_memory_mb(args.device)

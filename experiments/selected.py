@@ -51,6 +51,7 @@ class SelectingEstimator:
         self.timings_ = {"prepare_seconds": est.timings_["prepare_seconds"], "pretrain_seconds": 0.0,
                          "train_seconds": total, "epoch_seconds": est.timings_["epoch_seconds"]}
         self.selection_ = result.summary()
+        self.selection_labels_ = result.grid_labels  # scored against y by the runner, after the choice
         return self
 
 

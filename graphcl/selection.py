@@ -63,6 +63,8 @@ class SelectionResult:
         grid: One dict per fitted grid point: its parameters, ``modularity``, ``conductance``,
             ``silhouette``, ``n_predicted_clusters``, ``fit_seconds``, and ``chosen``.
         criterion: The criterion the choice maximised (conductance: minimised).
+        grid_labels: The hard labels of each grid point, in ``grid`` order (not in
+            :meth:`summary`): what a study of the criterion scores after the fact.
         input_hops: ``choice["input_hops"]``: ``estimator.predict`` expects features propagated
             this many hops (:func:`graphcl.ops.smooth_features`), not the raw ``X``.
     """
@@ -71,6 +73,7 @@ class SelectionResult:
     choice: Dict[str, Any]
     grid: List[Dict[str, Any]] = field(default_factory=list)
     criterion: str = "modularity"
+    grid_labels: List[np.ndarray] = field(default_factory=list, repr=False)
 
     @property
     def input_hops(self) -> int:
@@ -178,6 +181,7 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     inputs: Dict[int, Tensor] = {}
     fitted: Dict[tuple, Any] = {}
     grid_rows: List[Dict[str, Any]] = []
+    grid_labels: List[np.ndarray] = []
     sign = CRITERIA[criterion]
 
     def fit(h: int, r: int, t: float) -> Dict[str, Any]:
@@ -192,6 +196,7 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
                                      random_state=random_state))
         fitted[(h, r, t)] = est
         grid_rows.append(row)
+        grid_labels.append(np.asarray(est.labels_).copy())
         if log is not None:
             log(f"select {method}: input_hops={h} order={r} temperature={t:g}: " +
                 ", ".join(f"{k} {row[k]:.4f}" for k in CRITERIA) + f" ({row['fit_seconds']:.1f} s)")
@@ -213,4 +218,4 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
         row["chosen"] = row is chosen
     choice = {k: chosen[k] for k in ("input_hops", "order", "temperature")}
     return SelectionResult(fitted[(choice["input_hops"], choice["order"], choice["temperature"])], choice, grid_rows,
-                           criterion)
+                           criterion, grid_labels)

@@ -238,4 +238,8 @@ def test_selected_script_runs_the_grid_on_the_default_block_and_records_it(tmp_p
     assert res["config"]["order"] == default["order"] != 4  # usps's published order 4 is not used: an unseen graph's block
     sel = res["runs"][0]["selection"]
     assert len(sel["grid"]) == 6 and sum(g["chosen"] for g in sel["grid"]) == 1
+    # each grid point scored against y after the choice (the criterion study), the chosen one as the run
+    chosen = next(g for g in sel["grid"] if g["chosen"])
+    assert chosen["evaluation"]["acc"] == res["runs"][0]["acc"]
+    assert all(0.0 <= g["evaluation"]["nmi"] <= 1.0 for g in sel["grid"])
     assert res["runs"][0]["command"].endswith("--seeds 0 --epochs 2 --config " + str(cfg) + " --out " + str(out))

@@ -40,6 +40,10 @@ def test_select_fits_six_points_and_records_every_score(method, one_thread):
     assert res.estimator.labels_.shape == (150,) and res.choice == {k: chosen[k] for k in ("input_hops", "order", "temperature")}
     for row in res.grid:
         assert set(row) >= {"modularity", "conductance", "silhouette", "n_predicted_clusters", "fit_seconds"}
+    assert len(res.grid_labels) == 6 and "grid_labels" not in res.summary()
+    np.testing.assert_array_equal(res.grid_labels[[r["chosen"] for r in res.grid].index(True)], res.estimator.labels_)
+    for row, labels in zip(res.grid, res.grid_labels):
+        assert row["n_predicted_clusters"] == len(np.unique(labels))
 
 
 def test_selection_never_reads_labels(one_thread):
