@@ -20,6 +20,10 @@ from typing import Iterator, Tuple
 import torch
 from torch import Tensor
 
+#: Where a mini-batch gets its anchors' partner embeddings (see :class:`graphcl.models.SCGC`):
+#: a table of historical embeddings, or the encoder run on every partner.
+PARTNER_MODES = ("history", "encode")
+
 
 class PositivePairBatches:
     """The positive-weight matrix ``W`` in CSR form, gathered one batch of anchor rows at a time.

@@ -16,12 +16,13 @@ from graphcl.cluster import StudentTAssignment, kl_clustering_loss, kmeans_cente
 from graphcl.errors import GraphclInputError
 from graphcl.losses import NeighborContrastLoss
 from graphcl.models.base import GraphclEstimator, TrainingRun, graph_fingerprint, resolve_device, seed_from
-from graphcl.models.minibatch import PositivePairBatches, anchor_batches
+from graphcl.models.minibatch import PARTNER_MODES, PositivePairBatches, anchor_batches
 from graphcl.nn import AutoEncoder, MLPEncoder, encode_in_chunks, pretrain_autoencoder
 from graphcl.ops import adjacency_power, normalize_adjacency
 from graphcl.registry import register
 from graphcl.validation import (
     check_bool,
+    check_choice,
     check_edge_index,
     check_edge_weight,
     check_features,
@@ -99,12 +100,23 @@ class SCGC(GraphclEstimator):
 
     **Mini-batch** (``batch_size=B``): each epoch partitions the nodes into random batches of
     at most ``B`` *anchors* (:mod:`graphcl.models.minibatch`) and takes one optimiser step
-    per batch. A batch's loss uses every positive pair whose row is an anchor (its partner's
-    embedding is the encoder applied to the partner's features), so an epoch uses each node
-    and each positive pair once; the all-pairs denominator runs over the anchors (an unbiased
-    sample of the ``N`` terms); the KL target uses the whole graph's cluster frequencies
-    :math:`f_k` accumulated over the previous epoch. Memory beyond ``X`` and ``W`` is
-    ``O(B · (1 + \bar d_W) · h + B^2)`` instead of ``O(N · h + block · N)``.
+    per batch. A batch's loss uses every positive pair whose row is an anchor, so an epoch uses
+    each node and each positive pair once; the all-pairs denominator runs over the anchors (an
+    unbiased sample of the ``N`` terms); the KL target uses the whole graph's cluster
+    frequencies :math:`f_k` accumulated over the previous epoch. A partner's embedding comes
+    from ``partners``:
+
+    * ``"history"`` (default): a table ``H [N, d]`` of embeddings without gradient, filled by
+      one pass of the encoder before training and updated with each batch's anchors (as
+      GNNAutoScale keeps historical embeddings for message passing). Only the ``B`` anchors go
+      through the encoder, so an epoch costs about one full-batch epoch; the gradient of a
+      pair reaches its anchor end only (the partner end gets its gradient when the partner is
+      an anchor, in the same epoch), and a partner's embedding is at most one epoch old.
+    * ``"encode"``: the encoder is run on every partner too (exact gradients at both ends of
+      the batch's pairs); an epoch costs about ``1 + \bar d_W`` full-batch epochs.
+
+    Memory beyond ``X`` and ``W`` is ``O(B · h + N · d + B^2)`` (history) or
+    ``O(B · (1 + \bar d_W) · h + B^2)`` (encode) instead of ``O(N · h + block · N)``.
 
     Args:
         n_clusters: ``K``.
@@ -123,6 +135,8 @@ class SCGC(GraphclEstimator):
         kmeans_n_init: Restarts of the k-means that initialises the centres.
         block_size: Row block of the all-pairs denominator (memory ``O(block_size · N)``).
         batch_size: Anchors per mini-batch (``None``: full batch).
+        partners: Mini-batch only: where a batch's partner embeddings come from,
+            ``"history"`` (default) or ``"encode"`` (see above).
         random_state: Seed for pretraining, k-means and training: an int, ``None`` (a fresh
             seed, kept in ``random_state_``) or a NumPy ``Generator`` (one draw).
         device: ``"cpu"``, ``"cuda"``, or ``"auto"`` (ignored with ``distributed=True``: the
@@ -189,6 +203,7 @@ class SCGC(GraphclEstimator):
         kmeans_n_init: int = 20,
         block_size: int = 256,
         batch_size: Optional[int] = None,
+        partners: str = "history",
         random_state: Any = 0,
         device: Union[str, torch.device] = "cpu",
         cache: Union[bool, str] = True,
@@ -217,6 +232,7 @@ class SCGC(GraphclEstimator):
         self.kmeans_n_init = kmeans_n_init
         self.block_size = block_size
         self.batch_size = batch_size
+        self.partners = partners
         self.random_state = random_state
         self.device = device
         self.cache = cache
@@ -263,6 +279,7 @@ class SCGC(GraphclEstimator):
             check_int(getattr(self, name), name)
         check_int(self.pretrain_epochs, "pretrain_epochs", minimum=0)
         b = check_int(self.batch_size, "batch_size", minimum=2, allow_none=True)
+        check_choice(self.partners, "partners", PARTNER_MODES)
         check_float(self.max_hours, "max_hours", 0.0, min_inclusive=False, allow_none=True)
         if not isinstance(self.cache, (bool, str, os.PathLike)):
             raise GraphclInputError(f"cache must be True, False or a folder, got {self.cache!r}")
@@ -457,19 +474,27 @@ class SCGC(GraphclEstimator):
         n, device = x.size(0), x.device
         pairs = PositivePairBatches(w_index, w_value, n)
         gen = torch.Generator().manual_seed(self.random_state_)
-        state: Dict[str, Any] = {"stats": None}
+        history = self.partners == "history"
+        state: Dict[str, Any] = {"stats": None, "history": None}
         if z0 is not None:  # (a resumed run restores them)
             with torch.no_grad():
                 state["stats"] = self._batch_statistics(z0, assign(z0))  # the whole graph's, at the initial state
+            if history:
+                state["history"] = z0.detach().clone()
 
         def run_epoch() -> Dict[str, float]:
-            stats = state["stats"]
+            stats, table = state["stats"], state["history"]
             totals: Dict[str, float] = {}
             new_stats = None
             for anchors in anchor_batches(n, self.batch_size, gen, device):
                 nodes, anchor_pos, local_ei, weight = pairs.gather(anchors)
-                z = encoder(x[nodes])
-                za = z[anchor_pos]
+                if history:  # only the anchors go through the encoder; partners from the table
+                    za = encoder(x[anchors])
+                    z = table[nodes]
+                    z[anchor_pos] = za  # (a fresh tensor: the gradient flows into za)
+                else:
+                    z = encoder(x[nodes])
+                    za = z[anchor_pos]
                 q = assign(za)
                 p = target_distribution(q.detach(), freq=stats["freq"])
                 kl = kl_clustering_loss(p, q)
@@ -480,19 +505,27 @@ class SCGC(GraphclEstimator):
                     totals[key] = totals.get(key, 0.0) + share * v
                 with torch.no_grad():
                     part = self._batch_statistics(za.detach(), q.detach())
+                    if history:
+                        table[anchors] = za.detach()
                 new_stats = part if new_stats is None else {k: new_stats[k] + part[k] for k in part}
             state["stats"] = new_stats  # the whole graph's, accumulated over this epoch
             if self._reseeding():
                 with torch.no_grad():
                     z_all = encode_in_chunks(encoder, x, self._chunk(n))
                     totals["reseeded"] = self._reseed(z_all, assign(z_all), assign, optimizer)
+                    if history:  # the pass is made anyway: refresh the whole table
+                        table.copy_(z_all)
             return totals
 
         def state_dict() -> Dict[str, Any]:
-            return {"stats": state["stats"], "generator": gen.get_state()}
+            return {"stats": state["stats"], "history": state["history"], "generator": gen.get_state()}
 
         def load_state_dict(saved: Dict[str, Any]) -> None:
             state["stats"] = {k: v.to(device) for k, v in saved["stats"].items()}
+            if history:
+                if saved.get("history") is None:
+                    raise GraphclInputError("the checkpoint was written with partners='encode': resume with that value")
+                state["history"] = saved["history"].to(device)
             gen.set_state(saved["generator"])
 
         run_epoch.state_dict, run_epoch.load_state_dict = state_dict, load_state_dict  # type: ignore[attr-defined]

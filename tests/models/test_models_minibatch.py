@@ -214,3 +214,61 @@ def test_batch_weight_scales_the_meta_node_gradient_not_the_value(mode):
     g1, = torch.autograd.grad(v1, z)
     g8, = torch.autograd.grad(v8, z)
     assert torch.allclose(8.0 * g1, g8, atol=1e-10) and g1.abs().sum() > 0
+
+
+def _training_rows(model, data):
+    """Rows the encoder sees with gradient enabled during ``fit`` (training passes only)."""
+    from graphcl.nn import MLPEncoder
+
+    rows = []
+
+    def hook(module, args, output):
+        if isinstance(module, MLPEncoder) and torch.is_grad_enabled():
+            rows.append(args[0].size(0))
+
+    handle = torch.nn.modules.module.register_module_forward_hook(hook)
+    try:
+        model.fit(data)
+    finally:
+        handle.remove()
+    return sum(rows)
+
+
+@pytest.mark.parametrize("cls", [SCGCStar, PamC])
+def test_history_partners_encode_each_node_once_per_epoch(cls):
+    data = planted(200)
+    kw = dict(order=2, epochs=2, batch_size=32, random_state=0, **TINY)
+    assert _training_rows(cls(4, **kw), data) == 2 * 200  # the anchors only
+    assert _training_rows(cls(4, partners="encode", **kw), data) > 3 * 2 * 200  # anchors and their partners
+
+
+def test_history_partners_match_encode_with_one_batch_and_differ_with_several():
+    data = planted(150)
+    kw = dict(epochs=2, random_state=0, lr=1e-2, **TINY)
+    one = [PamC(4, batch_size=1000, partners=p, **kw).fit(data) for p in ("history", "encode")]
+    np.testing.assert_allclose(one[0].embeddings_, one[1].embeddings_, atol=1e-6)  # every partner is an anchor
+    many = [PamC(4, batch_size=16, partners=p, **kw).fit(data) for p in ("history", "encode")]
+    assert not np.allclose(many[0].embeddings_, many[1].embeddings_, atol=1e-4)
+
+
+@pytest.mark.parametrize("cls", [SCGCStar, PamC])
+def test_history_minibatch_keeps_its_clusters_and_beats_kmeans_on_raw_features(cls):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_models_scgc import SMALL, hidden_signal_graph
+
+    for seed in (0, 1):
+        data = hidden_signal_graph(seed)
+        _, km = kmeans(data.x, 4, random_state=seed)
+        km_acc = cluster_acc(data.y, km)
+        model = cls(4, order=2, temperature=0.5, lr=1e-2, epochs=30, batch_size=128, random_state=seed, **SMALL)
+        labels = model.fit(data).labels_
+        assert len(np.unique(labels)) == 4
+        assert cluster_acc(data.y, labels) >= km_acc + 0.1, (seed, cluster_acc(data.y, labels), km_acc)
+
+
+def test_bad_partners():
+    with pytest.raises(GraphclInputError, match="partners"):
+        PamC(4, partners="neighbours", batch_size=16, epochs=1, **TINY).fit(planted(50))
