@@ -243,3 +243,17 @@ def test_selected_script_runs_the_grid_on_the_default_block_and_records_it(tmp_p
     assert chosen["evaluation"]["acc"] == res["runs"][0]["acc"]
     assert all(0.0 <= g["evaluation"]["nmi"] <= 1.0 for g in sel["grid"])
     assert res["runs"][0]["command"].endswith("--seeds 0 --epochs 2 --config " + str(cfg) + " --out " + str(out))
+
+
+def test_selection_study_measures_how_each_criterion_orders_the_grid():
+    def point(mod, cond, sil, acc):
+        return {"modularity": mod, "conductance": cond, "silhouette": sil, "evaluation": {"acc": acc, "nmi": acc / 2}}
+
+    # modularity orders the points like ACC, conductance (lower is better) exactly backwards,
+    # silhouette is constant: no correlation can be computed
+    grid = [point(0.1, 0.1, 0.5, 0.5), point(0.3, 0.3, 0.5, 0.7), point(0.2, 0.2, 0.5, 0.6)]
+    study = make_tables.selection_study([grid, grid])
+    assert study["modularity"]["rho_acc"] == pytest.approx(1.0) and study["modularity"]["acc"] == 0.7
+    assert study["conductance"]["rho_nmi"] == pytest.approx(-1.0) and study["conductance"]["acc"] == 0.5
+    assert study["silhouette"]["rho_acc"] is None and study["silhouette"]["acc"] == 0.5  # first of equals
+    assert study["best"]["acc"] == 0.7 and study["first"]["nmi"] == 0.25
