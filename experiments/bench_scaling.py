@@ -23,16 +23,22 @@ temperature 2, lr 1e-3), hard meta-nodes. Runs (``--runs``):
   alone — PamC's and SCGC*'s MLP encoders included — however the graph shaped the training.
 * ``kmeans``: scikit-learn k-means on the raw features (20 restarts).
 * ``pamc_full``: full-batch PamC.
-* ``pamc_mb<B>``: mini-batch PamC with ``B`` anchors per batch (global meta-node sums).
+* ``pamc_mb<B>``: mini-batch PamC with ``B`` anchors per batch (global meta-node sums) and
+  historical partner embeddings (the default ``partners="history"``: only the anchors are
+  encoded); ``pamc_mb<B>_encode`` encodes every partner too (``partners="encode"``, the path
+  before the default changed).
+* ``pamc_reference_full``, ``pamc_reference_mb<B>_encode``: the same with the reference formula
+  (:class:`graphcl.models.PamCReference`: meta-node negatives, no re-seeding), what ``pamc_*``
+  ran before graphcl's defaults changed.
 * ``scgc_star_exact``: exact SCGC* (all-pairs denominator in row blocks); at 10⁵ nodes only
   ``--exact-large-epochs`` epochs are timed (its 200 epochs would take hours here), at 10⁶ it
   is skipped.
 * ``pamc_full_paper``: full-batch PamC with the paper's 500-500-2000 encoder, at 10⁴ only.
 
-Epochs: 200 up to 10⁵ nodes, 50 at 10⁶ (``--large-epochs``); a mini-batch epoch also encodes
-every anchor's positive partners, so it costs about ``1 + avg degree`` times a full-batch
-epoch, and at 10⁶ mini-batch runs do ``--large-minibatch-epochs`` epochs (the JSON and the
-table say how many each run did; ACC is always that of its last epoch).
+Epochs: 200 up to 10⁵ nodes, 50 at 10⁶ (``--large-epochs``); a ``_encode`` mini-batch epoch
+also encodes every anchor's positive partners, so it costs about ``1 + avg degree`` times a
+full-batch epoch, and at 10⁶ mini-batch runs do ``--large-minibatch-epochs`` epochs (the JSON
+and the table say how many each run did; ACC is always that of its last epoch).
 
 Results go to ``experiments/results/bench/bench_scaling.json`` after every run (finished runs
 are kept and skipped when the script is run again, unless ``--force``), with a markdown table
@@ -45,6 +51,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -87,12 +94,28 @@ def peak_rss_mb() -> float:
     return vm_hwm()  # VmHWM: ru_maxrss would include the parent's peak (inherited through fork/exec)
 
 
+PAMC_RUN = re.compile(r"(pamc|pamc_reference)_(full|full_paper|mb(\d+)(_encode)?)")
+
+
+def parse_pamc_run(run: str):
+    """``(estimator class name, batch size or None, partners, paper encoder)`` of a PamC run name,
+    or ``None``: ``pamc_…`` is graphcl's default PamC, ``pamc_reference_…`` the reference formula;
+    ``full``, ``full_paper`` (the 500-500-2000 encoder), ``mb<B>`` (historical partners) or
+    ``mb<B>_encode``."""
+    m = PAMC_RUN.fullmatch(run)
+    if m is None:
+        return None
+    cls = "PamC" if m.group(1) == "pamc" else "PamCReference"
+    batch = int(m.group(3)) if m.group(3) else None
+    return cls, batch, "encode" if m.group(4) else "history", m.group(2) == "full_paper"
+
+
 def epochs_for(run: str, n: int, args) -> int:
     if run == "scgc_star_exact" and n > 10_000:
         return args.exact_large_epochs
     if n >= 1_000_000:
-        return args.large_minibatch_epochs if run.startswith("pamc_mb") else args.large_epochs
-    if run.startswith("pamc_mb") and args.minibatch_epochs is not None:
+        return args.large_minibatch_epochs if "_mb" in run else args.large_epochs
+    if "_mb" in run and args.minibatch_epochs is not None:
         return args.minibatch_epochs
     return args.epochs
 
@@ -100,7 +123,7 @@ def epochs_for(run: str, n: int, args) -> int:
 def applicable(run: str, n: int) -> bool:
     if run == "scgc_star_exact":
         return n <= 100_000
-    if run == "pamc_full_paper":
+    if run.endswith("full_paper"):
         return n <= 10_000
     return True
 
@@ -112,7 +135,7 @@ def worker(run: str, path: str, epochs: int, seed: int) -> dict:
     from graphcl.cluster import kmeans
     from graphcl.data import load_graph
     from graphcl.metrics import evaluate_clustering
-    from graphcl.models import PamC, SCGCStar
+    from graphcl.models import SCGCStar
 
     t0 = time.perf_counter()
     data = load_graph(path)
@@ -133,12 +156,15 @@ def worker(run: str, path: str, epochs: int, seed: int) -> dict:
     else:
         common = dict(hidden_channels=HIDDEN, embedding_dim=EMBEDDING, pretrain_epochs=0, cache=False, epochs=epochs,
                       random_state=seed, **HYPER)
-        if run == "pamc_full":
-            model = PamC(K, **common)
-        elif run == "pamc_full_paper":
-            model = PamC(K, **{**common, "hidden_channels": PAPER_HIDDEN})
-        elif run.startswith("pamc_mb"):
-            model = PamC(K, batch_size=int(run[len("pamc_mb"):]), **common)
+        pamc = parse_pamc_run(run)
+        if pamc is not None:
+            from graphcl import models
+
+            cls, batch, partners, paper = pamc
+            extra = {"hidden_channels": PAPER_HIDDEN} if paper else {}
+            if batch is not None:
+                extra.update(batch_size=batch, partners=partners)
+            model = getattr(models, cls)(K, **{**common, **extra})
         elif run == "scgc_star_exact":
             model = SCGCStar(K, **{**common, "alpha": 1.0, "beta": 0.1, "temperature": 4.0})  # scgc.yaml default
         else:
@@ -185,12 +211,14 @@ def main(argv=None) -> int:
         print(json.dumps(worker(args.worker[0], args.worker[1], args.epochs, args.seed)))
         return 0
     for run in args.runs:
-        if run not in DEFAULT_RUNS and not (run.startswith("pamc_mb") and run[7:].isdigit()):
-            p.error(f"unknown run {run!r}; known: {', '.join(DEFAULT_RUNS)} (or pamc_mb<B>)")
+        if run not in DEFAULT_RUNS and parse_pamc_run(run) is None:
+            p.error(f"unknown run {run!r}; known: {', '.join(DEFAULT_RUNS)} (or pamc[_reference]_mb<B>[_encode], "
+                    "pamc_reference_full)")
 
     from graphcl.experiment import environment, git_commit, now_iso, refuse_dirty_results
 
     dirty = refuse_dirty_results(args.out, args.allow_dirty)  # before any work
+    commit = git_commit(dirty=True if dirty else None)
     from graphcl.nn import cache_dir
 
     graph_dir = Path(args.graph_dir) if args.graph_dir else cache_dir() / "graphs"
@@ -227,7 +255,7 @@ def main(argv=None) -> int:
                 continue
             epochs = epochs_for(run, n, args)
             cmd = [sys.executable, __file__, "--worker", run, facts["path"], "--epochs", str(epochs), "--seed", str(args.seed)]
-            t0 = time.perf_counter()
+            t0, started_run = time.perf_counter(), now_iso()
             proc = subprocess.run(cmd, capture_output=True, text=True)
             wall = time.perf_counter() - t0
             if proc.returncode != 0:
@@ -235,7 +263,10 @@ def main(argv=None) -> int:
                 print(f"N={n} {run}: FAILED (exit {proc.returncode})", flush=True)
                 continue
             res = {"run": run, "num_nodes": n, "seed": args.seed, "epochs_requested": epochs, "wall_seconds": wall, "load_average_at_end": os.getloadavg(),
-                   **json.loads(proc.stdout.strip().splitlines()[-1])}
+                   **json.loads(proc.stdout.strip().splitlines()[-1]),
+                   # this run's own provenance (the file's top-level keys say who wrote it last)
+                   "command": " ".join([Path(sys.executable).name, *sys.argv]), "git_commit": commit,
+                   "started_at": started_run}
             runs.append(res)
             save(final=False)
             ep = res.get("epoch_seconds_mean")
@@ -272,9 +303,14 @@ def to_markdown(res: dict) -> str:
               "|---|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(res["runs"], key=lambda r: (r["num_nodes"], DEFAULT_RUNS.index(r["run"]) if r["run"] in DEFAULT_RUNS else 99)):
         ep = r.get("epoch_seconds_mean")
-        lines.append(f"| {r['num_nodes']:,} | {r['run']} | {r['epochs']} | {'' if ep is None else f'{ep:.3f}'} | "
+        name = r["run"] + ("†" if r.get("legacy_provenance") else "")
+        lines.append(f"| {r['num_nodes']:,} | {name} | {r['epochs']} | {'' if ep is None else f'{ep:.3f}'} | "
                      f"{r['train_seconds']:.1f} | {r['peak_memory_mb']:.0f} | {r['acc']:.4f} | {r['nmi']:.4f} | "
                      f"{r['n_predicted_clusters']} | {r['load_average_at_end'][0]:.1f} |")
+    if any(r.get("legacy_provenance") for r in res["runs"]):
+        lines += ["", "† run before per-run provenance (file last written at `git_commit_of_file`); `pamc_reference_*` "
+                  "rows were named `pamc_*` then: graphcl's PamC defaults were the reference formula (meta-node "
+                  "negatives, no re-seeding) with partners encoded."]
     gens = res.get("graphs", {})
     if gens:
         lines += ["", "| N | edges (directed) | generate (s) | save (s) |", "|---|---|---|---|"]

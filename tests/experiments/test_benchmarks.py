@@ -19,16 +19,18 @@ def run(args, tmp_path):
 def test_bench_scaling_small(tmp_path):
     out, md, png = tmp_path / "s.json", tmp_path / "s.md", tmp_path / "s.png"
     args = [str(ROOT / "experiments" / "bench_scaling.py"), "--sizes", "1500", "--runs", "kmeans", "pamc_full",
-            "pamc_mb256", "--epochs", "2", "--out", str(out), "--markdown", str(md), "--png", str(png)]
+            "pamc_mb256", "pamc_reference_mb256_encode", "--epochs", "2", "--out", str(out), "--markdown", str(md), "--png", str(png)]
     run(args, tmp_path)
     res = json.loads(out.read_text())
-    assert res["complete"] and {r["run"] for r in res["runs"]} == {"kmeans", "pamc_full", "pamc_mb256"}
+    assert res["complete"] and {r["run"] for r in res["runs"]} == {"kmeans", "pamc_full", "pamc_mb256",
+                                                                 "pamc_reference_mb256_encode"}
+    assert all(r["git_commit"] and r["started_at"] and "bench_scaling.py" in r["command"] for r in res["runs"])
     assert all(0 <= r["acc"] <= 1 and r["peak_memory_mb"] > 0 for r in res["runs"])
     assert res["graphs"]["1500"]["generated"] and "pamc_mb256" in md.read_text()
     # a second invocation keeps the finished runs and reuses the saved graph
     proc = run(args, tmp_path)
     assert "N=1500" not in proc.stdout
-    assert len(json.loads(out.read_text())["runs"]) == 3
+    assert len(json.loads(out.read_text())["runs"]) == 4
 
 
 def test_bench_scgc_small(tmp_path):
