@@ -126,6 +126,13 @@ def run_one(args: argparse.Namespace, cfg: dict, make: Callable[..., object] = m
             for row, labels in zip(run["selection"]["grid"], getattr(model, "selection_labels_", [])):
                 scores = evaluate_clustering(y, labels)
                 row["evaluation"] = {"acc": scores["acc"], "nmi": scores["nmi"], "ari": scores["ari"]}
+    # label-free scores of the final clustering (graphcl.selection's criteria): whether they order
+    # restarts (seeds) the way the labels do is measured from these records (docs/results.md)
+    from graphcl.selection import clustering_scores
+
+    emb = getattr(model, "embeddings_", None) if args.method not in BASELINES else None
+    run["label_free"] = clustering_scores(data.edge_index, getattr(data, "edge_weight", None), pred,
+                                          x.numpy() if emb is None else emb, random_state=seed)
     run.update(evaluate_clustering(y, pred))
     run["n_predicted_clusters"] = int(len(np.unique(pred)))
     run["peak_memory_mb"] = peak_memory_mb(args.device)

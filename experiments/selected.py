@@ -46,7 +46,7 @@ class SelectingEstimator:
                         random_state=self.random_state)
         total = time.perf_counter() - t0
         est = result.estimator
-        self.labels_, self.loss_history_ = est.labels_, est.loss_history_
+        self.labels_, self.loss_history_, self.embeddings_ = est.labels_, est.loss_history_, est.embeddings_
         # the whole pipeline's cost: every grid point's fit (pretraining included) is train time here
         self.timings_ = {"prepare_seconds": est.timings_["prepare_seconds"], "pretrain_seconds": 0.0,
                          "train_seconds": total, "epoch_seconds": est.timings_["epoch_seconds"]}

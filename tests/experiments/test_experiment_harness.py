@@ -242,6 +242,8 @@ def test_selected_script_runs_the_grid_on_the_default_block_and_records_it(tmp_p
     chosen = next(g for g in sel["grid"] if g["chosen"])
     assert chosen["evaluation"]["acc"] == res["runs"][0]["acc"]
     assert all(0.0 <= g["evaluation"]["nmi"] <= 1.0 for g in sel["grid"])
+    # the run's own label-free scores, as every homogeneous run records them
+    assert res["runs"][0]["label_free"]["modularity"] == pytest.approx(chosen["modularity"])
     assert res["runs"][0]["command"].endswith("--seeds 0 --epochs 2 --config " + str(cfg) + " --out " + str(out))
 
 
@@ -257,3 +259,17 @@ def test_selection_study_measures_how_each_criterion_orders_the_grid():
     assert study["conductance"]["rho_nmi"] == pytest.approx(-1.0) and study["conductance"]["acc"] == 0.5
     assert study["silhouette"]["rho_acc"] is None and study["silhouette"]["acc"] == 0.5  # first of equals
     assert study["best"]["acc"] == 0.7 and study["first"]["nmi"] == 0.25
+
+
+def test_restart_tables_rank_seeds_by_each_recorded_score():
+    def run(seed, loss, mod, acc):
+        return {"seed": seed, "final_loss": loss, "acc": acc, "nmi": acc,
+                "label_free": {"modularity": mod, "conductance": 1 - mod, "silhouette": 0.1}}
+
+    runs = [run(0, 1.0, 0.5, 0.9), run(1, 0.5, 0.3, 0.6), run(2, 0.7, 0.4, 0.7)]
+    lines = make_tables.restart_tables({("scgc_star", "usps"): {"runs": runs}, ("kmeans", "usps"): {"runs": runs}})
+    rows = {line.split(" | ")[3]: line.split(" | ") for line in lines if line.startswith("| SCGC")}
+    assert len(rows) == 4  # k-means rows are not restarts of a trained model
+    assert rows["training loss"][4] == "-1.00" and rows["training loss"][6] == "0.6000"  # lowest loss: the worst seed
+    assert rows["modularity"][4] == "+1.00" and rows["modularity"][6] == "0.9000"
+    assert rows["conductance"][4] == "+1.00" and rows["silhouette"][4] == "–"
