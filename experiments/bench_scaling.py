@@ -110,12 +110,17 @@ def parse_pamc_run(run: str):
     return cls, batch, "encode" if m.group(4) else "history", m.group(2) == "full_paper"
 
 
+def is_minibatch(run: str) -> bool:
+    pamc = parse_pamc_run(run)
+    return pamc is not None and pamc[1] is not None
+
+
 def epochs_for(run: str, n: int, args) -> int:
     if run == "scgc_star_exact" and n > 10_000:
         return args.exact_large_epochs
     if n >= 1_000_000:
-        return args.large_minibatch_epochs if "_mb" in run else args.large_epochs
-    if "_mb" in run and args.minibatch_epochs is not None:
+        return args.large_minibatch_epochs if is_minibatch(run) else args.large_epochs
+    if is_minibatch(run) and args.minibatch_epochs is not None:
         return args.minibatch_epochs
     return args.epochs
 
@@ -123,7 +128,8 @@ def epochs_for(run: str, n: int, args) -> int:
 def applicable(run: str, n: int) -> bool:
     if run == "scgc_star_exact":
         return n <= 100_000
-    if run.endswith("full_paper"):
+    pamc = parse_pamc_run(run)
+    if pamc is not None and pamc[3]:  # the paper's encoder
         return n <= 10_000
     return True
 
@@ -235,7 +241,7 @@ def main(argv=None) -> int:
     result["config"] = {"graph": result["graph"], "model": result["model"], "seed": args.seed}
 
     def save(final: bool) -> None:
-        result.update(complete=final, command=" ".join([Path(sys.executable).name, *sys.argv]), git_commit=git_commit(dirty=True if dirty else None),
+        result.update(complete=final, command=" ".join([Path(sys.executable).name, *sys.argv]), git_commit=commit,
                       **({"allow_dirty": True} if dirty else {}),
                       written_at=now_iso(), graphs=graphs, runs=runs, environment=environment("cpu"),
                       load_average=os.getloadavg())

@@ -30,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from graphcl.experiment import METRICS, PROVENANCE_KEYS  # noqa: E402
+from graphcl.selection import CRITERIA as SELECTION_CRITERIA  # noqa: E402  (criterion -> +1 / -1)
 
 HOMOGENEOUS = ["usps", "acm", "dblp", "cite", "cora", "photo"]
 METHOD_ORDER = ["kmeans", "kmeans_smoothed", "scgc", "scgc_star", "selected", "pamc", "pamc_reference", "pamc_soft"]
@@ -283,7 +284,8 @@ def reference_cell(refs: dict, method: str, dataset: str) -> str:
     ) or "–"
 
 
-SELECTION_CRITERIA = {"modularity": 1.0, "conductance": -1.0, "silhouette": 1.0}  # graphcl.selection.CRITERIA
+def _rho_cell(v: float | None) -> str:
+    return "–" if v is None else f"{v:+.2f}"
 
 
 def _rank_correlation(a, b) -> float | None:
@@ -348,13 +350,9 @@ def selection_tables(results: dict) -> list:
         study = selection_study(grids)
         label = METHOD_LABEL.get(method, method).split(",")[0]
         seeds = len(grids)
-
-        def num(v):
-            return "–" if v is None else f"{v:+.2f}"
-
         for name in SELECTION_CRITERIA:
             st = study[name]
-            lines.append(f"| {label} | {dataset} | {seeds} | {name} | {num(st['rho_acc'])} | {num(st['rho_nmi'])} | "
+            lines.append(f"| {label} | {dataset} | {seeds} | {name} | {_rho_cell(st['rho_acc'])} | {_rho_cell(st['rho_nmi'])} | "
                          f"{st['acc']:.4f} / {st['nmi']:.4f} |")
         for name, text in (("first", "first grid point"), ("best", "best grid point (labels)")):
             lines.append(f"| {label} | {dataset} | {seeds} | {text} | | | {study[name]['acc']:.4f} / "
@@ -380,7 +378,7 @@ def restart_tables(results: dict) -> list:
             pick = int(np.argmax(score))
             ra, rn = _rank_correlation(score, acc), _rank_correlation(score, nmi)
             rows.append(f"| {METHOD_LABEL.get(method, method).split(',')[0]} | {dataset} | {len(runs)} | {name} | "
-                        + " | ".join("–" if v is None else f"{v:+.2f}" for v in (ra, rn))
+                        + " | ".join(_rho_cell(v) for v in (ra, rn))
                         + f" | {acc[pick]:.4f} | {np.mean(acc):.4f} |")
     if not rows:
         return []

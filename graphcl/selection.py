@@ -181,7 +181,6 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     inputs: Dict[int, Tensor] = {}
     fitted: Dict[tuple, Any] = {}
     grid_rows: List[Dict[str, Any]] = []
-    grid_labels: List[np.ndarray] = []
     sign = CRITERIA[criterion]
 
     def fit(h: int, r: int, t: float) -> Dict[str, Any]:
@@ -196,7 +195,6 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
                                      random_state=random_state))
         fitted[(h, r, t)] = est
         grid_rows.append(row)
-        grid_labels.append(np.asarray(est.labels_).copy())
         if log is not None:
             log(f"select {method}: input_hops={h} order={r} temperature={t:g}: " +
                 ", ".join(f"{k} {row[k]:.4f}" for k in CRITERIA) + f" ({row['fit_seconds']:.1f} s)")
@@ -217,5 +215,6 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     for row in grid_rows:
         row["chosen"] = row is chosen
     choice = {k: chosen[k] for k in ("input_hops", "order", "temperature")}
+    grid_labels = [fitted[(row["input_hops"], row["order"], row["temperature"])].labels_ for row in grid_rows]
     return SelectionResult(fitted[(choice["input_hops"], choice["order"], choice["temperature"])], choice, grid_rows,
                            criterion, grid_labels)

@@ -480,7 +480,7 @@ class SCGC(GraphclEstimator):
             with torch.no_grad():
                 state["stats"] = self._batch_statistics(z0, assign(z0))  # the whole graph's, at the initial state
             if history:
-                state["history"] = z0.detach().clone()
+                state["history"] = z0  # (no-grad, and _fit drops its own reference: the table owns it)
 
         def run_epoch() -> Dict[str, float]:
             stats, table = state["stats"], state["history"]
