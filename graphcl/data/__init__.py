@@ -1,5 +1,5 @@
 """Datasets and graph construction: shipped benchmark loaders, kNN graphs, user edge lists,
-synthetic planted-partition graphs."""
+synthetic planted-partition graphs (homogeneous and heterogeneous)."""
 
 from graphcl.data.datasets import (
     DATASET_INFO,
@@ -24,6 +24,7 @@ from graphcl.data.knn import KNN_METRICS, knn_graph_from_features
 from graphcl.data.metapath import metapath_adjacency, metapath_contexts, pathsim_topk
 from graphcl.data.ogb import OGB_NODE_DATASETS, load_ogb
 from graphcl.data.synthetic import planted_partition_graph
+from graphcl.data.synthetic_hetero import planted_hetero_graph
 from graphcl.data.user_files import read_edges, read_features, read_graph_npz, read_labels, read_user_graph
 from graphcl.data.verify import verify_dataset
 
@@ -50,6 +51,7 @@ __all__ = [
     "metapath_adjacency",
     "metapath_contexts",
     "pathsim_topk",
+    "planted_hetero_graph",
     "planted_partition_graph",
     "read_edges",
     "read_features",
