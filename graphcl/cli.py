@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--n-clusters", type=int, metavar="K", help="clusters (default for a dataset: its number of classes)")
     fit.add_argument("--labels", metavar="FILE", help="known labels of a user graph, to print the metrics")
     fit.add_argument("--epochs", type=int, help="override the configured number of epochs")
+    fit.add_argument("--negatives", metavar="KIND",
+                     help="override the estimator's negatives: pamc mass or meta; meow pairs (every target) or meta "
+                          "(cluster meta-nodes, linear in N)")
     fit.add_argument("--seed", type=int, default=0, help=f"random seed, 0..{MAX_SEED} (default 0)")
     fit.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 or auto (default cpu)")
     fit.add_argument("--config", metavar="FILE.yaml", help="hyperparameter file (default: the checkout's experiments/configs)")
@@ -342,6 +345,11 @@ def _estimator_params(method: str, config: Dict[str, Any], config_source: str,
     if args.epochs is not None:
         params[epochs_name] = args.epochs
         origins.pop(epochs_name, None)
+    if getattr(args, "negatives", None) is not None:
+        if "negatives" not in known:
+            raise GraphclInputError(f"--negatives: {cls.__name__} has no choice of negatives")
+        params["negatives"] = args.negatives
+        origins.pop("negatives", None)
     params.update(progress=not args.quiet, epoch_log=args.log, checkpoint=args.checkpoint,
                   checkpoint_every=args.checkpoint_every)
     return cls, params, origins

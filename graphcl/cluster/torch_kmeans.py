@@ -9,12 +9,13 @@ together as one batch, and the assignment step is chunked over rows, so memory i
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from graphcl.errors import GraphclInputError
 from graphcl.validation import check_choice, check_features, check_int, check_n_clusters
 
 METRICS = ("ip", "euclidean")
@@ -149,7 +150,7 @@ def torch_kmeans(
     random_state: int = 0,
     min_points: int = 1,
     chunk_size: Optional[int] = None,
-    init: str = "k-means++",
+    init: Union[str, Tensor] = "k-means++",
 ) -> KMeansResult:
     r"""Lloyd's k-means; the best of ``n_init`` restarts.
 
@@ -193,7 +194,9 @@ def torch_kmeans(
         min_points: Clusters with fewer members are re-seeded after each update.
         chunk_size: Rows per assignment block; default keeps the ``[chunk, n_init, K]`` block
             near :math:`2^{20}` elements.
-        init: ``"k-means++"`` or ``"random"``.
+        init: ``"k-means++"``, ``"random"``, or a ``[K, d]`` tensor of starting centroids (a
+            warm start, e.g. the previous epoch's: one restart, ``n_init`` is ignored, and a
+            starting centroid nobody is nearest to is re-seeded like an emptied one).
 
     Returns:
         :class:`KMeansResult` ``(centroids [K, d], labels [N] long, scores [N])``.
@@ -210,7 +213,15 @@ def torch_kmeans(
     n_init = check_int(n_init, "n_init", minimum=1)
     max_iter = check_int(max_iter, "max_iter", minimum=0)
     min_points = check_int(min_points, "min_points", minimum=1)
-    check_choice(init, "init", INITS)
+    if isinstance(init, Tensor):
+        if init.dim() != 2 or tuple(init.shape) != (k, x.size(1)) or not torch.is_floating_point(init):
+            raise GraphclInputError(f"init must be 'k-means++', 'random' or a float tensor [{k}, {x.size(1)}] of "
+                                    f"starting centroids, got shape {tuple(init.shape)}")
+        if not bool(torch.isfinite(init).all()):
+            raise GraphclInputError("init holds a non-finite centroid")
+        n_init = 1
+    else:
+        check_choice(init, "init", INITS)
     if chunk_size is None:
         chunk_size = max(1, _CHUNK_ELEMENTS // (n_init * k))
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
@@ -219,11 +230,13 @@ def torch_kmeans(
     generator = torch.Generator(device=x.device).manual_seed(random_state)
     with torch.no_grad():
         x_sq = x.pow(2).sum(1)
-        if init == "random":
+        if isinstance(init, Tensor):
+            c = _normalize_centroids(init.detach().to(device=x.device, dtype=x.dtype).unsqueeze(0).clone(), metric)
+        elif init == "random":
             seeds = torch.stack([torch.randperm(n, generator=generator, device=x.device)[:k] for _ in range(n_init)])
+            c = _normalize_centroids(x[seeds], metric)  # [R, K, d]
         else:
-            seeds = _kmeans_pp(x, x_sq, k, n_init, generator)
-        c = _normalize_centroids(x[seeds], metric)  # [R, K, d]
+            c = _normalize_centroids(x[_kmeans_pp(x, x_sq, k, n_init, generator)], metric)
         labels, scores = _assign(x, x_sq, c, metric, chunk_size)
         active = torch.arange(n_init, device=x.device)  # restarts still moving
         for _ in range(max_iter):

@@ -110,21 +110,39 @@ def seed_from(random_state: Any, name: str = "random_state") -> int:
 
 class Patience:
     """The label-free stopping rule: stop once the loss has not improved on its best value for
-    ``patience`` epochs, but never before ``min_epochs`` epochs have run.
+    ``patience`` epochs, but never before ``min_epochs`` epochs have run, nor before the loss has
+    fallen at least ``min_decrease`` (a fraction of the first epoch's loss magnitude) below the
+    first epoch's loss.
 
-    ``patience=None`` never stops. Its state (best loss, epochs since) goes into checkpoints.
+    ``min_decrease`` is the warm-up: a loss that sits on a plateau for its first epochs (a small
+    learning rate; MEOW on IMDB) cannot end training before it has trained at all, however long
+    the plateau; ``patience`` counts only from then on (the counter restarts at the new best
+    that arms it). A loss that never falls that far trains until the estimator's ``epochs``.
+    ``patience=None`` never stops. Its state (first and best loss, epochs since the best) goes
+    into checkpoints.
     """
 
-    def __init__(self, patience: Optional[int], min_epochs: int = 0) -> None:
-        self.patience, self.min_epochs = patience, min_epochs
+    def __init__(self, patience: Optional[int], min_epochs: int = 0, min_decrease: float = 0.0) -> None:
+        self.patience, self.min_epochs, self.min_decrease = patience, min_epochs, min_decrease
+        self.first: Optional[float] = None
         self.best, self.wait = float("inf"), 0
+
+    @property
+    def armed(self) -> bool:
+        """Whether the loss has fallen by ``min_decrease`` (patience may stop training)."""
+        if self.min_decrease <= 0:
+            return True
+        return self.first is not None and self.first - self.best >= self.min_decrease * abs(self.first)
 
     def stops(self, epochs_run: int) -> bool:
         """Whether training stops after ``epochs_run`` epochs (with the current counters)."""
-        return self.patience is not None and self.wait >= self.patience and epochs_run >= self.min_epochs
+        return (self.patience is not None and self.wait >= self.patience and epochs_run >= self.min_epochs
+                and self.armed)
 
     def update(self, loss: float, epochs_run: int) -> bool:
         """Record the loss of the latest epoch; returns :meth:`stops`."""
+        if self.first is None:
+            self.first = loss
         if loss < self.best:
             self.best, self.wait = loss, 0
         else:
@@ -132,10 +150,11 @@ class Patience:
         return self.stops(epochs_run)
 
     def state_dict(self) -> Dict[str, Any]:
-        return {"best": self.best, "wait": self.wait}
+        return {"best": self.best, "wait": self.wait, "first": self.first}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.best, self.wait = state["best"], state["wait"]
+        self.first = state.get("first")  # checkpoints written before min_decrease: the next epoch's loss
 
 
 class TrainingRun:

@@ -8,21 +8,22 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "distributed"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
 
-CASES = ("pamc", "scgc_star_minibatch", "scgc", "meow", "adameow")
+CASES = ("pamc", "scgc_star_minibatch", "scgc", "meow", "meow_linear", "adameow")
 
 
 def build(case: str, **extra):
     """``(graph, estimator)`` for a case, with ``extra`` estimator parameters."""
     torch.set_num_threads(1)
-    if case in ("meow", "adameow"):
+    if case in ("meow", "meow_linear", "adameow"):
         from test_models_meow import SMALL, planted_hetero
 
-        from graphcl.models import MEOW, AdaMEOW
+        from graphcl.models import MEOW, AdaMEOW, MEOWLinear
 
         data = planted_hetero()
         del data["item"].y
-        if case == "meow":
-            return data, MEOW(3, random_state=0, **dict(SMALL, max_epochs=8, patience=None), **extra)
+        if case in ("meow", "meow_linear"):  # meow_linear: the warm k-means centroids are resumed too
+            cls = MEOW if case == "meow" else MEOWLinear
+            return data, cls(3, random_state=0, **dict(SMALL, max_epochs=8, patience=None), **extra)
         return data, AdaMEOW(3, random_state=0, hidden_channels=16, top_k=[20, 40], max_epochs=8, **extra)
     import graph_fixture
 

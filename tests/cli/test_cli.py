@@ -106,6 +106,25 @@ def test_fit_heterogeneous_method_on_a_shipped_dataset(method, files, tmp_path, 
     assert code == 0
 
 
+@pytest.mark.parametrize("method,negatives", [("meow", "meta"), ("meow_reference", "pairs"), ("pamc", "mass")])
+def test_fit_negatives_option_reaches_the_estimator(method, negatives, files, tmp_path, capsys):
+    source = ["--dataset", "acm"] if method.startswith("meow") else ["--graph", files / "g.npz", "--n-clusters", 3]
+    code, _, err = run(capsys, "fit", "--method", method, *source, "--epochs", 2, "--negatives", negatives,
+                       "--config", files / "tiny.yaml", "--out", tmp_path, "--quiet")
+    assert code == 0, err
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["params"]["negatives"] == negatives and summary["method"] == method
+
+
+def test_fit_negatives_option_refuses_bad_values(files, tmp_path, capsys):
+    code, _, err = run(capsys, "fit", "--method", "scgc_star", "--graph", files / "g.npz", "--n-clusters", 3,
+                       "--negatives", "meta", "--config", files / "tiny.yaml", "--out", tmp_path)
+    assert code != 0 and "--negatives: SCGCStar has no choice of negatives" in err and "Traceback" not in err
+    code, _, err = run(capsys, "fit", "--method", "meow", "--dataset", "acm", "--negatives", "mass",
+                       "--config", files / "tiny.yaml", "--out", tmp_path)
+    assert code != 0 and "negatives must be one of ('pairs', 'meta')" in err
+
+
 def test_datasets_lists_both_families_and_verifies(capsys):
     code, stdout, _ = run(capsys, "datasets")
     assert code == 0

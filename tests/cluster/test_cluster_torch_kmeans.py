@@ -174,3 +174,33 @@ def test_random_init_is_seeded_and_recovers_blobs():
     assert a.labels.unique().numel() == 4
     with pytest.raises(GraphclInputError):
         torch_kmeans(x, 4, init="kmeans||")
+
+
+@pytest.mark.parametrize("metric", ["ip", "euclidean"])
+def test_warm_start_from_converged_centroids_stays_and_from_shifted_ones_recovers(metric):
+    x, y = blobs(40, 5, 6, 0.5, seed=11)
+    if metric == "ip":
+        x = F.normalize(x, dim=1)
+    fresh = torch_kmeans(x, 5, metric=metric, n_init=3)
+    again = torch_kmeans(x, 5, metric=metric, init=fresh.centroids, max_iter=5)
+    assert torch.equal(again.labels, fresh.labels)  # a fixed point: warm start keeps it
+    assert torch.allclose(again.centroids, fresh.centroids)
+    g = torch.Generator().manual_seed(0)
+    moved = x + 0.05 * torch.randn(x.shape, generator=g, dtype=x.dtype)  # the next epoch's points
+    warm = torch_kmeans(moved, 5, metric=metric, init=fresh.centroids, max_iter=3)
+    assert ari(y, warm.labels) == pytest.approx(1.0)
+    # an unused starting centroid (nobody is nearest to it) is re-seeded: 5 non-empty clusters
+    start = fresh.centroids.clone()
+    start[0] = start[1]
+    rescued = torch_kmeans(x, 5, metric=metric, init=start, max_iter=20)
+    assert rescued.labels.unique().numel() == 5 and ari(y, rescued.labels) == pytest.approx(1.0)
+
+
+def test_warm_start_errors():
+    x = torch.randn(10, 3)
+    with pytest.raises(GraphclInputError, match=r"tensor \[3, 3\]"):
+        torch_kmeans(x, 3, init=torch.zeros(4, 3))
+    with pytest.raises(GraphclInputError, match="non-finite"):
+        torch_kmeans(x, 3, init=torch.full((3, 3), float("inf")))
+    with pytest.raises(GraphclInputError, match="init"):
+        torch_kmeans(x, 3, init="warm")

@@ -5,28 +5,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from meow_dense_references import dense_prototype, dense_weighted_infonce
+from meow_dense_references import dense_prototype, dense_weighted_infonce, random_views, values_and_grads
 
 from graphcl import GraphclInputError
 from graphcl.losses import ClusterWeightedInfoNCE, PrototypeLoss, cluster_concentration
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
-
-
-def random_views(n, d, seed, normalise=True):
-    g = torch.Generator().manual_seed(seed)
-    u = torch.randn(n, d, generator=g, dtype=torch.float64)
-    v = u + 0.5 * torch.randn(n, d, generator=g, dtype=torch.float64)
-    if normalise:
-        u, v = F.normalize(u, dim=1), F.normalize(v, dim=1)
-    return u, v, g
-
-
-def values_and_grads(fn, u, v):
-    u, v = u.clone().requires_grad_(), v.clone().requires_grad_()
-    out = fn(u, v)
-    out.backward()
-    return out.detach(), u.grad, v.grad
 
 
 @pytest.mark.parametrize("chunk_size", [1, 5, 23, 100])

@@ -14,6 +14,8 @@ from graphcl.models import (
     MEOW,
     SCGC,
     AdaMEOW,
+    MEOWLinear,
+    MEOWReference,
     PamC,
     PamCReference,
     SCGCStar,
@@ -46,8 +48,9 @@ def no_training(monkeypatch):
 
 
 def test_every_estimator_derives_from_the_base_and_is_registered():
-    assert available() == ("scgc", "scgc_star", "pamc", "pamc_reference", "meow", "adameow")
-    for name, cls in zip(available(), (SCGC, SCGCStar, PamC, PamCReference, MEOW, AdaMEOW)):
+    assert available() == ("scgc", "scgc_star", "pamc", "pamc_reference", "meow", "meow_reference", "meow_linear",
+                           "adameow")
+    for name, cls in zip(available(), (SCGC, SCGCStar, PamC, PamCReference, MEOW, MEOWReference, MEOWLinear, AdaMEOW)):
         assert get(name) is cls and issubclass(cls, GraphclEstimator) and cls.method_name == name
     assert get("pamc").family == "homogeneous" and get("meow").family == "heterogeneous"
     with pytest.raises(GraphclInputError, match="unknown method 'nope'.*scgc_star"):
@@ -169,6 +172,48 @@ def test_patience_rule():
     assert stops == [False, False, False, True, True, True]
     q = Patience(None)
     assert not any(q.update(1.0, i + 1) for i in range(50))
+
+
+def test_patience_warm_up_waits_for_the_loss_to_fall_on_a_flat_then_falling_loss():
+    """A loss flat for 30 epochs (noise of 0.1 %), then falling by 20 %, then flat: without a
+    warm-up patience 5 stops on the plateau, untrained; with min_decrease 5 % it stops only
+    after the fall, 5 epochs after the last new best."""
+    rng = np.random.default_rng(0)
+    flat = 10.0 + 0.01 * rng.standard_normal(30)
+    falling = np.linspace(10.0, 8.0, 20)
+    tail = 8.0 + 0.001 * np.abs(rng.standard_normal(40))
+    losses = [float(x) for x in np.concatenate([flat, falling, tail])]
+
+    def stop_epoch(rule):
+        for i, loss in enumerate(losses):
+            if rule.update(loss, i + 1):
+                return i + 1
+        return None
+
+    assert stop_epoch(Patience(5)) < 30  # the plateau ends training: the failure the warm-up prevents
+    warm = Patience(5, min_decrease=0.05)
+    stopped = stop_epoch(warm)
+    last_best = int(np.argmin(losses)) + 1
+    assert stopped == last_best + 5 and stopped > 50
+    assert warm.armed and warm.first == losses[0] and warm.first - warm.best >= 0.05 * warm.first
+    never = Patience(5, min_decrease=0.5)  # the loss never falls by half: no stop, training runs to `epochs`
+    assert stop_epoch(never) is None and not never.armed
+    negative = Patience(2, min_decrease=0.1)  # a negative loss: the fraction is of its magnitude
+    assert [negative.update(x, i + 1) for i, x in enumerate([-1.0, -1.05, -1.05, -1.05, -1.2, -1.2, -1.2])] == \
+        [False, False, False, False, False, False, True]
+
+
+def test_patience_state_round_trips_the_first_loss():
+    p = Patience(3, min_decrease=0.1)
+    for i, x in enumerate([4.0, 3.9, 3.95]):
+        p.update(x, i + 1)
+    q = Patience(3, min_decrease=0.1)
+    q.load_state_dict(p.state_dict())
+    assert (q.first, q.best, q.wait) == (4.0, 3.9, 1) and not q.armed
+    legacy = Patience(3, min_decrease=0.1)
+    legacy.load_state_dict({"best": 3.9, "wait": 1})  # a checkpoint written before min_decrease
+    legacy.update(3.8, 4)
+    assert legacy.first == 3.8
 
 
 def test_a_registered_estimator_saves_and_loads_through_the_registry(tmp_path, one_thread):

@@ -10,10 +10,15 @@ from torch_geometric.data import HeteroData
 
 from graphcl.errors import GraphclInputError
 from graphcl.metrics import cluster_acc, nmi
-from graphcl.models import MEOW, AdaMEOW
+from graphcl.models import MEOW, AdaMEOW, MEOWLinear, MEOWReference
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "losses"))
-from meow_dense_references import dense_adaptive_infonce, dense_prototype, dense_weighted_infonce  # noqa: E402
+from meow_dense_references import (  # noqa: E402
+    dense_adaptive_infonce,
+    dense_meta_weighted_infonce,
+    dense_prototype,
+    dense_weighted_infonce,
+)
 
 
 def planted_hetero(seed: int = 0, n_item: int = 240, n_tag: int = 60, n_shop: int = 12, k: int = 3) -> HeteroData:
@@ -116,16 +121,103 @@ def test_patience_stop_on_a_flat_loss_warns_and_min_epochs_trains_past_it():
     data = _without_y(planted_hetero(3))
     flat = {**SMALL, "lr": 1e-30, "dropout": 0.0, "patience": 2, "epochs": 40}
     with pytest.warns(RuntimeWarning, match="early plateau"):
-        stopped = MEOW(3, random_state=0, **flat).fit(data)
+        stopped = MEOWReference(3, random_state=0, **flat).fit(data)  # the reference's rule
     assert stopped.n_epochs_ == 3 and len({h["loss"] for h in stopped.loss_history_}) == 1
     with pytest.warns(RuntimeWarning, match="early plateau"):
-        later = MEOW(3, random_state=0, min_epochs=10, **flat).fit(data)
+        later = MEOWReference(3, random_state=0, min_epochs=10, **flat).fit(data)
     assert later.n_epochs_ == 10
     with pytest.raises(GraphclInputError, match="min_epochs"):
         MEOW(3, min_epochs=-1).fit(data)
 
 
-@pytest.mark.parametrize("method", ["meow", "adameow"])
+def test_graphcl_default_warm_up_never_stops_an_untrained_model():
+    """graphcl's MEOW (min_decrease=0.05): a loss that never falls trains until `epochs`; a
+    trained run stops only after its loss fell by 5 % of the first epoch's."""
+    data = _without_y(planted_hetero(3))
+    flat = {**SMALL, "lr": 1e-30, "dropout": 0.0, "patience": 2, "epochs": 12}
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no "early plateau" warning: it did not stop
+        model = MEOW(3, random_state=0, **flat).fit(data)
+    assert model.n_epochs_ == 12 and model.min_decrease == 0.05
+    trained = MEOW(3, random_state=0, **{**SMALL, "patience": 3}).fit(data)
+    losses = [h["loss"] for h in trained.loss_history_]
+    assert losses[0] - min(losses) >= 0.05 * abs(losses[0])
+    with pytest.raises(GraphclInputError, match="min_decrease"):
+        MEOW(3, min_decrease=1.5).fit(data)
+
+
+def test_meow_reference_is_registered_with_the_reference_stopping_rule():
+    from sklearn.base import clone
+
+    from graphcl.models import get
+
+    assert get("meow_reference") is MEOWReference and get("meow") is MEOW
+    ref = MEOWReference(3, patience=7)
+    assert ref.min_decrease == 0.0 and MEOW(3).min_decrease == 0.05
+    params = ref.get_params()
+    assert params["patience"] == 7 and set(params) == set(MEOW(3).get_params())
+    assert clone(ref).get_params() == params
+
+
+def test_meow_meta_negatives_fit_and_cluster():
+    data = planted_hetero()
+    y = data["item"].y.numpy()
+    model = MEOW(3, random_state=0, negatives="meta", **SMALL).fit(_without_y(data))
+    assert type(model.loss_module_).__name__ == "MetaNodeWeightedInfoNCE"
+    assert np.isfinite(model.embeddings_).all() and cluster_acc(y, model.labels_) > 0.8
+
+
+def test_meow_linear_warm_kmeans_clusters_and_continues_from_the_last_centroids(monkeypatch):
+    from graphcl import cluster  # MEOW imports torch_kmeans from here at call time: the spy sees every call
+
+    data = planted_hetero()
+    y = data["item"].y.numpy()
+    calls = []
+
+    original = cluster.torch_kmeans
+
+    def spy(x, k, **kw):
+        calls.append((k, kw.get("init") if isinstance(kw.get("init"), str) else "warm", kw.get("max_iter", 20)))
+        return original(x, k, **kw)
+
+    monkeypatch.setattr(cluster, "torch_kmeans", spy)
+    model = MEOWLinear(3, random_state=0, **SMALL).fit(_without_y(data))
+    assert model.negatives == "meta" and model.kmeans == "warm"
+    assert calls[:2] == [(6, "random", 20), (12, "random", 20)]  # the first epoch: the reference's clustering
+    assert all(c == (k, "warm", MEOW.WARM_ITERATIONS) for c, k in zip(calls[2:], [6, 12] * len(calls)))
+    assert len(calls) == 2 * model.n_epochs_
+    assert np.isfinite(model.embeddings_).all() and cluster_acc(y, model.labels_) > 0.8
+    with pytest.raises(GraphclInputError, match="kmeans must be"):
+        MEOW(3, kmeans="cold").fit(_without_y(data))
+
+
+def test_negatives_values_and_the_all_target_guard_rail(monkeypatch):
+    data = _without_y(planted_hetero())
+    with pytest.raises(GraphclInputError, match="negatives must be one of"):
+        MEOW(3, negatives="mass").fit(data)
+    with pytest.raises(GraphclInputError, match="negatives must be one of"):
+        AdaMEOW(3, negatives="meta").fit(data)
+    with pytest.raises(GraphclInputError, match="max_epoch_seconds"):
+        MEOW(3, max_epoch_seconds=0).fit(data)
+    monkeypatch.setattr(MEOW, "GUARD_MIN_TARGETS", 100)  # 240 targets: the guard measures
+    with pytest.raises(GraphclInputError, match=r"about \d+ s per epoch.*negatives='meta'"):
+        MEOW(3, random_state=0, max_epoch_seconds=1e-9, **{**SMALL, "epochs": 1}).fit(data)
+    fine = MEOW(3, random_state=0, negatives="meta", max_epoch_seconds=1e-9, **{**SMALL, "epochs": 1}).fit(data)
+    assert fine.n_epochs_ == 1  # the meta-node loss is linear: no guard
+
+
+def test_estimate_pairs_seconds_scales_with_the_square_of_n():
+    from graphcl.losses.meow import estimate_pairs_seconds
+
+    small, large = estimate_pairs_seconds(2000, 16), estimate_pairs_seconds(8000, 16)
+    assert 0 < small < large  # 16x the pairs; a loose bound on a shared machine
+    with pytest.raises(GraphclInputError, match="num_targets"):
+        estimate_pairs_seconds(0, 16)
+
+
+@pytest.mark.parametrize("method", ["meow", "meow_meta", "adameow"])
 def test_training_loss_on_a_tiny_graph_equals_dense_reference(method):
     # the whole training loss of a tiny heterogeneous graph (encoders, both views, projection,
     # chunked loss with its hand-written backward) against the dense formulas, through autograd
@@ -135,8 +227,9 @@ def test_training_loss_on_a_tiny_graph_equals_dense_reference(method):
 
     data = _without_y(planted_hetero(5, n_item=30, n_tag=9, n_shop=3))
     common = dict(random_state=0, embedding_dim=8, epochs=1, dropout=0.0, temperature=0.5, top_k=None)
-    if method == "meow":
-        model = MEOW(3, num_prototypes=(3, 5), lambda_proto=0.7, **common).fit(data)
+    if method in ("meow", "meow_meta"):
+        negatives = "meta" if method == "meow_meta" else "pairs"
+        model = MEOW(3, num_prototypes=(3, 5), lambda_proto=0.7, negatives=negatives, **common).fit(data)
     else:
         model = AdaMEOW(3, projection_channels=6, weight_hidden=4, **common).fit(data)
     net, loss_fn, inputs = model.network_, model.loss_module_, model.inputs_
@@ -146,7 +239,7 @@ def test_training_loss_on_a_tiny_graph_equals_dense_reference(method):
     got = model._loss(loss_fn, net, z, zc)["loss"]
     got_grads = torch.autograd.grad(got, params, allow_unused=True)
     z, zc = net(**inputs.network_inputs())
-    if method == "meow":
+    if method in ("meow", "meow_meta"):
         u, v = net.project(zc), net.project(z)
         labels, centroids, phis = [], [], []
         for r, k in enumerate((3, 5)):
@@ -154,7 +247,8 @@ def test_training_loss_on_a_tiny_graph_equals_dense_reference(method):
             labels.append(km.labels)
             centroids.append(km.centroids)
             phis.append(cluster_concentration(v.detach(), km.centroids, km.labels, 0.5, smoothing=5.0))
-        ref = dense_weighted_infonce(u, v, labels, 0.5) + 0.7 * dense_prototype(u, centroids, labels, phis)
+        contrast = dense_meta_weighted_infonce if method == "meow_meta" else dense_weighted_infonce
+        ref = contrast(u, v, labels, 0.5) + 0.7 * dense_prototype(u, centroids, labels, phis)
     else:
         ref = dense_adaptive_infonce(net.project(z), net.project(zc), loss_fn.lin_a.weight, loss_fn.lin_a.bias,
                                      loss_fn.lin_b.weight, loss_fn.lin_b.bias, 0.5)
