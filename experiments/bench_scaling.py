@@ -332,32 +332,14 @@ def to_markdown(res: dict) -> str:
 
 
 def plot(res: dict, png: Path) -> None:
-    try:
-        import matplotlib
+    from graphcl.errors import GraphclInputError
+    from graphcl.plot import plot_scaling
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed (pip install -e .[plot]); no PNG written", file=sys.stderr)
-        return
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for run in DEFAULT_RUNS + sorted({r["run"] for r in res["runs"]} - set(DEFAULT_RUNS)):
-        pts = sorted((r["num_nodes"], r) for r in res["runs"] if r["run"] == run and r.get("epoch_seconds_mean"))
-        if not pts:
-            continue
-        ns = [n for n, _ in pts]
-        axes[0].plot(ns, [r["epoch_seconds_mean"] for _, r in pts], marker="o", label=run)
-        axes[1].plot(ns, [r["peak_memory_mb"] for _, r in pts], marker="o", label=run)
-    for ax, title in zip(axes, ["seconds per epoch", "peak resident memory (MB)"]):
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("nodes N")
-        ax.set_title(title)
-        ax.grid(True, which="both", alpha=0.3)
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=120)
+    try:
+        plot_scaling(res["runs"], png, run_key="run", size_key="num_nodes", seconds_key="epoch_seconds_mean",
+                     order=DEFAULT_RUNS, xlabel="nodes N")
+    except GraphclInputError as exc:  # matplotlib is not installed
+        print(f"{exc}; no PNG written", file=sys.stderr)
 
 
 if __name__ == "__main__":

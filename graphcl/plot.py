@@ -13,7 +13,7 @@ import numpy as np
 
 from graphcl.errors import GraphclInputError
 
-__all__ = ["plot_embeddings", "plot_loss", "tsne_2d"]
+__all__ = ["plot_embeddings", "plot_loss", "plot_scaling", "tsne_2d"]
 
 PathLike = Union[str, os.PathLike]
 
@@ -93,6 +93,33 @@ def plot_loss(history: Sequence[Dict[str, float]], path: PathLike, title: str = 
     ax.set_title(title or "training loss")
     ax.legend()
     fig.tight_layout()
+    return _save(fig, plt, path)
+
+
+def plot_scaling(rows: Sequence[Dict[str, Any]], path: PathLike, *, run_key: str, size_key: str,
+                 seconds_key: str, order: Sequence[str] = (), xlabel: str = "nodes N") -> Path:
+    """A benchmark's seconds per epoch and peak resident memory (``peak_memory_mb``) against its
+    size, one log-log line per run name, in two panels; rows without a time are left out. Runs
+    are drawn in ``order`` first, then the others sorted by name."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    names = list(order) + sorted({r[run_key] for r in rows} - set(order))
+    for run in names:
+        pts = sorted((r[size_key], r) for r in rows if r[run_key] == run and r.get(seconds_key))
+        if not pts:
+            continue
+        ns = [n for n, _ in pts]
+        axes[0].plot(ns, [r[seconds_key] for _, r in pts], marker="o", label=run)
+        axes[1].plot(ns, [r["peak_memory_mb"] for _, r in pts], marker="o", label=run)
+    for ax, title in zip(axes, ["seconds per epoch", "peak resident memory (MB)"]):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.set_dpi(120)
     return _save(fig, plt, path)
 
 

@@ -79,3 +79,35 @@ def test_bench_distributed_small(tmp_path):
     assert by_method["pamc"]["ddp_gradients"] == by_method["scgc_star"]["ddp_gradients"] > 0
     assert by_method["scgc_star"]["embeddings.backward"] == 4 * d * 2000  # the [N, d] gradient all-reduce
     assert "| pamc | 2,000 |" in md.read_text()
+
+
+def test_bench_hetero_scaling_small(tmp_path):
+    out, md, png = tmp_path / "h.json", tmp_path / "h.md", tmp_path / "h.png"
+    args = [str(ROOT / "experiments" / "bench_hetero_scaling.py"), "--sizes", "400", "--epochs", "2",
+            "--out", str(out), "--markdown", str(md), "--png", str(png)]
+    run(args, tmp_path)
+    res = json.loads(out.read_text())
+    rows = res["rows"]
+    assert res["complete"] and [r["method"] for r in rows] == ["kmeans", "meow", "meow_meta", "meow_linear"]
+    for r in rows:
+        assert r["n_targets"] == 400 and 0 <= r["acc"] <= 1 and r["peak_memory_mb"] > 0
+        assert r["git_commit"] and r["started_at"] and "bench_hetero_scaling.py" in r["command"]
+        assert {"method", "n_targets", "epoch_seconds", "peak_memory_mb", "acc"} <= set(r)
+    assert all(r["epochs"] == 2 and r["epoch_seconds"] > 0 for r in rows[1:])
+    assert "| 400 | meow_linear | 2 |" in md.read_text()
+    proc = run(args, tmp_path)  # finished runs are kept and skipped
+    assert "N=400" not in proc.stdout and len(json.loads(out.read_text())["rows"]) == 4
+
+
+def test_bench_hetero_scaling_markdown_reports_a_refusal():
+    sys.path.insert(0, str(ROOT / "experiments"))
+    import bench_hetero_scaling as bench
+
+    res = json.loads(json.dumps({"command": "python bench_hetero_scaling.py", "git_commit": "abc123456789",
+                                 "written_at": "now", "complete": True, "max_epoch_seconds": 600.0,
+                                 "graph": dict(K=10, features=64, sigma=5.5, seed=0, **bench.GRAPH),
+                                 "model": {"num_prototypes": [100, 300]}}))
+    res["rows"] = [{"method": "meow", "n_targets": 10**6, "refused": "MEOW's all-target negatives ... negatives='meta'",
+                    "estimated_epoch_seconds": 256137.3, "peak_memory_mb": 900.0, "load_average_at_end": [1.0]}]
+    text = bench.to_markdown(res)
+    assert "| 1,000,000 | meow | refused | ≈256,137 (estimate) |" in text and "negatives='meta'" in text

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from graphcl.errors import GraphclInputError
-from graphcl.plot import plot_embeddings, plot_loss
+from graphcl.plot import plot_embeddings, plot_loss, plot_scaling
 
 
 def _image(path):
@@ -26,6 +26,30 @@ def test_loss_png(tmp_path):
     history = [{"loss": 1.0 / (e + 1), "kl": 0.1, "contrast": 0.9 / (e + 1)} for e in range(20)]
     img, colours = _image(plot_loss(history, tmp_path / "loss.png"))
     assert img.shape[0] >= 200 and img.shape[1] >= 200 and colours > 2
+
+
+def test_scaling_png_has_one_line_per_run_and_skips_rows_without_a_time(tmp_path):
+    rows = [{"m": m, "n": n, "s": t * n / 1e4, "peak_memory_mb": 100 + n / 1e3}
+            for m, t in (("a", 1.0), ("b", 3.0)) for n in (10**4, 10**5, 10**6)]
+    rows.append({"m": "refused", "n": 10**6, "s": None, "peak_memory_mb": 500.0})
+    img, colours = _image(plot_scaling(rows, tmp_path / "s.png", run_key="m", size_key="n", seconds_key="s",
+                                       order=["b"]))
+    assert img.shape[1] >= 1000 and colours > 3
+    import matplotlib.pyplot as plt
+
+    captured = {}
+    real = plt.Figure.savefig
+
+    def keep(fig, *args, **kwargs):
+        captured["labels"] = [line.get_label() for line in fig.axes[0].get_lines()]
+        return real(fig, *args, **kwargs)
+
+    plt.Figure.savefig = keep
+    try:
+        plot_scaling(rows, tmp_path / "t.png", run_key="m", size_key="n", seconds_key="s", order=["b"])
+    finally:
+        plt.Figure.savefig = real
+    assert captured["labels"] == ["b", "a"]  # ordered runs first; the run without a time has no line
 
 
 def test_bad_plot_inputs_are_named(tmp_path):
