@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from torch import Tensor
 
+from graphcl.data.graph_features import neighbour_sketch_features
 from graphcl.data.metapath import metapath_adjacency, metapath_contexts, pathsim_topk
 from graphcl.data.metapath_views import mask_edges, mask_features, mean_operator, metapath_operator
 from graphcl.errors import GraphclInputError
@@ -23,7 +24,12 @@ from graphcl.validation import check_features
 
 EdgeType = Tuple[str, str, str]
 
-__all__ = ["MetaPathInputs", "build_inputs", "per_metapath", "resolve_metapaths"]
+__all__ = ["FEATURELESS", "MetaPathInputs", "build_inputs", "per_metapath", "resolve_metapaths"]
+
+#: What a featureless node type gets (see :func:`build_inputs`).
+FEATURELESS = ("table", "sketch")
+#: Sketch size per relation of ``featureless="sketch"``.
+SKETCH_DIM = 64
 
 
 @dataclass
@@ -130,9 +136,17 @@ def build_inputs(
     adj_mask: Sequence[float],
     feat_mask: float,
     seed: int,
+    featureless: str = "table",
 ) -> MetaPathInputs:
     """Meta-path graphs (path counts, PathSim top-k), their operators and masked twins, the
-    contexts, and the feature mask, drawn from ``seed``."""
+    contexts, and the feature mask, drawn from ``seed``.
+
+    ``featureless``: what a node type without features gets: ``"table"`` (``None`` here, so the
+    network learns an embedding table, as the reference) or ``"sketch"`` (fixed features from
+    the graph, :func:`graphcl.data.graph_features.neighbour_sketch_features` with 64 dimensions
+    per relation, seeded from ``seed``)."""
+    if featureless not in FEATURELESS:
+        raise GraphclInputError(f"featureless must be one of {FEATURELESS}, got {featureless!r}")
     if target not in data.node_types:
         raise GraphclInputError(f"target node type {target!r} is not in the graph (types: {data.node_types})")
     gen = torch.Generator().manual_seed(int(seed))
@@ -154,6 +168,10 @@ def build_inputs(
         mp_ctx.append(keys)
     types = [target] + sorted({t for t, _ in ctx_ops.values()} - {target})
     features = {t: _type_features(data, t) for t in types}
+    if featureless == "sketch":
+        for t in types:
+            if features[t] is None:
+                features[t] = neighbour_sketch_features(data, t, SKETCH_DIM, seed)
     num_nodes = {t: int(data[t].num_nodes) for t in types}
     masked_target = mask_features(features[target], n, feat_mask, gen)
     return MetaPathInputs(target, n, features, num_nodes, masked_target, graphs, masked,

@@ -23,13 +23,13 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from graphcl.data.metapath_inputs import MetaPathInputs, build_inputs, per_metapath, resolve_metapaths
+from graphcl.data.metapath_inputs import FEATURELESS, MetaPathInputs, build_inputs, per_metapath, resolve_metapaths
 from graphcl.errors import GraphclInputError
 from graphcl.losses.meow import estimate_pairs_seconds
 from graphcl.models.base import GraphclEstimator, Patience, TrainingRun, graph_fingerprint, resolve_device
 from graphcl.nn.meow import MEOWNetwork
 from graphcl.registry import register
-from graphcl.validation import check_float, check_int, check_n_clusters, check_positive
+from graphcl.validation import check_choice, check_float, check_int, check_n_clusters, check_positive
 
 
 class WarmCentroids:
@@ -108,6 +108,10 @@ class MEOW(GraphclEstimator):
         negatives: ``"pairs"`` (MEOW: every target is a weighted negative) or ``"meta"``
             (meta-node negatives, linear in ``N``; see above).
         kmeans: ``"fresh"`` (the reference's per-epoch k-means) or ``"warm"`` (see above).
+        featureless: What a node type without features gets: ``"table"`` (a learnable
+            embedding table, the reference's) or ``"sketch"`` (fixed label-free features from
+            the graph: a random projection of each node's neighbour sets per relation,
+            :func:`graphcl.data.graph_features.neighbour_sketch_features`, docs/meow.md).
         max_epoch_seconds: Guard-rail for ``negatives="pairs"`` on 20 000 targets or more: the
             all-target loss's epoch is timed on a sample of rows before training and a run above
             this many seconds per epoch is refused with the estimate (``None``: no guard).
@@ -149,6 +153,7 @@ class MEOW(GraphclEstimator):
         min_decrease: float = 0.05,
         negatives: str = "pairs",
         kmeans: str = "fresh",
+        featureless: str = "table",
         max_epoch_seconds: Optional[float] = 600.0,
         epochs: int = 10000,
         random_state: Any = 0,
@@ -177,6 +182,7 @@ class MEOW(GraphclEstimator):
         self.min_decrease = min_decrease
         self.negatives = negatives
         self.kmeans = kmeans
+        self.featureless = featureless
         self.max_epoch_seconds = max_epoch_seconds
         self.epochs = epochs
         self.random_state = random_state
@@ -266,6 +272,7 @@ class MEOW(GraphclEstimator):
         check_int(self.min_epochs, "min_epochs", minimum=0)
         check_float(self.min_decrease, "min_decrease", 0.0, 1.0, max_inclusive=False)
         check_float(self.max_epoch_seconds, "max_epoch_seconds", 0.0, min_inclusive=False, allow_none=True)
+        check_choice(self.featureless, "featureless", FEATURELESS)
         if self.kmeans not in ("fresh", "warm"):
             raise GraphclInputError(f"kmeans must be 'fresh' or 'warm', got {self.kmeans!r}")
         if self.negatives not in self.NEGATIVES:
@@ -295,7 +302,8 @@ class MEOW(GraphclEstimator):
         adj_mask = per_metapath(self.adj_mask, m, "adj_mask")
         for i, rate in enumerate(adj_mask):
             check_float(rate, f"adj_mask[{i}]", 0.0, 1.0, max_inclusive=False)
-        return build_inputs(data, target, metapaths, top_k, adj_mask, self.feat_mask, seed).to(device)
+        return build_inputs(data, target, metapaths, top_k, adj_mask, self.feat_mask, seed,
+                            self.featureless).to(device)
 
     def fit(self, data: Any, y: Any = None, resume: Any = None) -> "MEOW":
         """Fit on a ``HeteroData``. Labels are never read (``y`` is ignored, as in scikit-learn).

@@ -193,6 +193,19 @@ def test_meow_linear_warm_kmeans_clusters_and_continues_from_the_last_centroids(
         MEOW(3, kmeans="cold").fit(_without_y(data))
 
 
+def test_featureless_types_get_a_table_or_neighbour_sketches():
+    data = _without_y(planted_hetero())  # "tag" has no features
+    table = MEOW(3, random_state=0, **{**SMALL, "epochs": 2})
+    table.fit(data)
+    assert table.network_args_["feature_dims"]["tag"] is None and table.inputs_.features["tag"] is None
+    sketch = MEOW(3, random_state=0, featureless="sketch", **{**SMALL, "epochs": 2}).fit(data)
+    assert sketch.network_args_["feature_dims"]["tag"] == 64  # one relation leaves "tag": 64 dimensions
+    assert sketch.inputs_.features["tag"].shape == (60, 64)
+    assert torch.equal(sketch.inputs_.features["item"], table.inputs_.features["item"])  # real features kept
+    with pytest.raises(GraphclInputError, match="featureless must be one of"):
+        MEOW(3, featureless="onehot").fit(data)
+
+
 def test_negatives_values_and_the_all_target_guard_rail(monkeypatch):
     data = _without_y(planted_hetero())
     with pytest.raises(GraphclInputError, match="negatives must be one of"):
