@@ -18,7 +18,7 @@ from torch import Tensor
 from graphcl.errors import GraphclInputError
 from graphcl.validation import check_choice, check_features, check_int, check_n_clusters
 
-METRICS = ("ip", "euclidean")
+METRICS = ("ip", "euclidean", "ip_mean")
 INITS = ("k-means++", "random")
 _CHUNK_ELEMENTS = 1 << 20  # bound on the [chunk, n_init, K] score block (small blocks stay in cache)
 
@@ -78,7 +78,7 @@ def _assign(x: Tensor, x_sq: Tensor, c: Tensor, metric: str, chunk: int) -> Tupl
 
 def _badness(scores: Tensor, metric: str) -> Tensor:
     """How far each point is from its centroid (larger = farther)."""
-    return -scores if metric == "ip" else scores
+    return scores if metric == "euclidean" else -scores
 
 
 def _draw(weights: Tensor, generator: torch.Generator) -> Tensor:
@@ -187,7 +187,10 @@ def torch_kmeans(
     Args:
         x: Points ``[N, d]`` (detached: k-means is not differentiable).
         n_clusters: ``K``, with ``2 <= K <= N``.
-        metric: ``"ip"`` (inner product, unit-norm centroids) or ``"euclidean"``.
+        metric: ``"ip"`` (inner product, unit-norm centroids: spherical k-means),
+            ``"euclidean"``, or ``"ip_mean"`` (inner-product assignment to centroids that are
+            plain means, not normalised: faiss's ``Clustering`` on an ``IndexFlatIP`` with its
+            default ``spherical=False``, as MEOW's reference clusters).
         n_init: Number of restarts (faiss ``nredo``; MEOW uses 5).
         max_iter: Maximum number of Lloyd updates (faiss ``niter``; MEOW uses 20).
         random_state: Seed of the local generator.
@@ -253,5 +256,5 @@ def torch_kmeans(
             if active.numel() == 0:
                 break
         objective = scores.sum(1)
-        best = int(objective.argmax() if metric == "ip" else objective.argmin())
+        best = int(objective.argmin() if metric == "euclidean" else objective.argmax())
     return KMeansResult(c[best].contiguous(), labels[best].contiguous(), scores[best].contiguous())

@@ -137,6 +137,7 @@ def build_inputs(
     feat_mask: float,
     seed: int,
     featureless: str = "table",
+    pathsim_ties: str = "seeded",
 ) -> MetaPathInputs:
     """Meta-path graphs (path counts, PathSim top-k), their operators and masked twins, the
     contexts, and the feature mask, drawn from ``seed``.
@@ -144,7 +145,8 @@ def build_inputs(
     ``featureless``: what a node type without features gets: ``"table"`` (``None`` here, so the
     network learns an embedding table, as the reference) or ``"sketch"`` (fixed features from
     the graph, :func:`graphcl.data.graph_features.neighbour_sketch_features` with 64 dimensions
-    per relation, seeded from ``seed``)."""
+    per relation, seeded from ``seed``). ``pathsim_ties``: the tie order at the PathSim top-k cut
+    (:func:`graphcl.data.pathsim_topk`)."""
     if featureless not in FEATURELESS:
         raise GraphclInputError(f"featureless must be one of {FEATURELESS}, got {featureless!r}")
     if target not in data.node_types:
@@ -155,7 +157,7 @@ def build_inputs(
     for (name, mp), k, rate in zip(metapaths.items(), top_k, adj_mask):
         ei, counts = metapath_adjacency(data, mp)
         if k is not None:
-            ei, counts = pathsim_topk(ei, counts, n, int(k), seed=seed)
+            ei, counts = pathsim_topk(ei, counts, n, int(k), seed=seed, ties=pathsim_ties)
         graphs.append(metapath_operator(ei, counts, n))
         m_ei, m_w = mask_edges(ei, n, rate, gen)
         masked.append(metapath_operator(m_ei, m_w, n))

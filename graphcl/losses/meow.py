@@ -275,7 +275,7 @@ class PrototypeLoss(nn.Module):
 
 
 def cluster_concentration(
-    v: Tensor, centroids: Tensor, labels: Tensor, temperature: float, smoothing: float = 10.0
+    v: Tensor, centroids: Tensor, labels: Tensor, temperature: float, smoothing: float = 10.0, kind: str = "distance"
 ) -> Tensor:
     r"""PCL's per-cluster concentration :math:`\phi_k`, used as prototype temperatures.
 
@@ -291,10 +291,12 @@ def cluster_concentration(
     none is positive (no cluster has two members, or all distances are 0), every
     :math:`\phi_k = T`.
 
-    Differences from MEOW's reference (meow.md §2.5, §9.8): it used the inner product returned
-    by its IP index in place of the distance (a similarity, so tight clusters got *large*
-    temperatures); this uses the Euclidean distance, as PCL does. PCL uses :math:`\alpha = 10`
-    (the default); MEOW's code uses 5.
+    With ``kind="distance"`` (the default, PCL's) the spread is the Euclidean distance
+    :math:`\lVert v_i - \mu_k\rVert`. MEOW's reference (meow.md §2.5, §9.8) uses, in its place,
+    the square root of the inner product :math:`v_i^\top\mu_k` returned by its IP index (a
+    similarity, so tight clusters get *large* temperatures): ``kind="similarity"`` does that,
+    with the inner product clamped at 0 (where the reference's square root gives NaN). PCL
+    uses :math:`\alpha = 10` (the default); MEOW's code uses 5.
 
     Computed with scatter sums (no loop over clusters), without gradient.
 
@@ -304,12 +306,15 @@ def cluster_concentration(
         labels: ``[N]`` long cluster ids in ``[0, K)``.
         temperature: ``T > 0``, the mean of the result.
         smoothing: :math:`\alpha > 0` in :math:`\log(n_k + \alpha)`.
+        kind: ``"distance"`` or ``"similarity"`` (the reference's; see above).
 
     Returns:
         ``[K]`` positive concentrations (detached), on ``v``'s device and dtype.
     """
     temperature = check_positive(temperature, "temperature")
     smoothing = check_positive(smoothing, "smoothing")
+    if kind not in ("distance", "similarity"):
+        raise GraphclInputError(f"kind must be 'distance' or 'similarity', got {kind!r}")
     if not isinstance(v, Tensor) or v.dim() != 2 or v.numel() == 0 or not torch.is_floating_point(v):
         raise GraphclInputError(f"v must be a non-empty floating 2-D tensor [N, d], got {getattr(v, 'shape', v)}")
     if not isinstance(centroids, Tensor) or centroids.dim() != 2 or centroids.size(0) == 0 or centroids.size(1) != v.size(1):
@@ -317,7 +322,10 @@ def cluster_concentration(
     k = centroids.size(0)
     labels = _check_label_vector(labels, v.size(0), "labels", v.device, k)
     with torch.no_grad():
-        dist = (v - centroids.to(v.dtype)[labels]).norm(dim=1)
+        if kind == "similarity":
+            dist = (v * centroids.to(v.dtype)[labels]).sum(dim=1).clamp_min(0).sqrt()
+        else:
+            dist = (v - centroids.to(v.dtype)[labels]).norm(dim=1)
         counts = torch.bincount(labels, minlength=k).to(v.dtype)
         mean_dist = scatter(dist, labels, dim=0, dim_size=k, reduce="sum") / counts.clamp_min(1)
         phi = mean_dist / torch.log(counts + smoothing)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -29,7 +29,7 @@ from graphcl.losses.meow import estimate_pairs_seconds
 from graphcl.models.base import GraphclEstimator, Patience, TrainingRun, graph_fingerprint, resolve_device
 from graphcl.nn.meow import MEOWNetwork
 from graphcl.registry import register
-from graphcl.validation import check_choice, check_float, check_int, check_n_clusters, check_positive
+from graphcl.validation import check_bool, check_choice, check_float, check_int, check_n_clusters, check_positive
 
 
 class WarmCentroids:
@@ -76,9 +76,12 @@ class MEOW(GraphclEstimator):
     iterations per epoch. :class:`MEOWLinear` (``meow_linear``) is MEOW with both:
     ``negatives="meta"`` and ``kmeans="warm"``.
 
-    graphcl's defaults differ from the reference code in one named place (docs/meow.md):
-    ``min_decrease=0.05``, the warm-up of the stopping rule. :class:`MEOWReference`
-    (``meow_reference``) keeps the reference's rule.
+    graphcl's defaults differ from the reference code in five named places (docs/meow.md):
+    the warm-up of the stopping rule (``min_decrease=0.05``), the eval-mode embedding
+    (``embedding="eval"``), PCL's distance-based concentration (``concentration="distance"``),
+    spherical per-epoch k-means (``spherical_kmeans=True``) and seeded PathSim tie-breaking
+    (``pathsim_ties="seeded"``). :class:`MEOWReference` (``meow_reference``) does what the
+    reference does in all five.
 
     Args:
         n_clusters: Clusters for ``labels_`` (k-means on the embeddings); ``None``: no
@@ -108,6 +111,17 @@ class MEOW(GraphclEstimator):
         negatives: ``"pairs"`` (MEOW: every target is a weighted negative) or ``"meta"``
             (meta-node negatives, linear in ``N``; see above).
         kmeans: ``"fresh"`` (the reference's per-epoch k-means) or ``"warm"`` (see above).
+        embedding: ``"eval"`` (graphcl: the fused fine view of the final weights, dropout off)
+            or ``"train"`` (the reference's: the fine view of the last epoch's forward pass,
+            dropout on, before that epoch's optimizer step).
+        concentration: The prototype temperatures' spread: ``"distance"`` (PCL's) or
+            ``"similarity"`` (the reference's square root of the inner product;
+            :func:`graphcl.losses.cluster_concentration`).
+        spherical_kmeans: ``True`` (graphcl): the per-epoch k-means normalises its centroids
+            every iteration; ``False`` (the reference's faiss default): plain means, normalised
+            only for the prototype loss.
+        pathsim_ties: ``"seeded"`` (graphcl) or ``"numpy"`` (the reference's tie order at the
+            PathSim top-k cut; :func:`graphcl.data.pathsim_topk`).
         featureless: What a node type without features gets: ``"table"`` (a learnable
             embedding table, the reference's) or ``"sketch"`` (fixed label-free features from
             the graph: a random projection of each node's neighbour sets per relation,
@@ -154,6 +168,10 @@ class MEOW(GraphclEstimator):
         negatives: str = "pairs",
         kmeans: str = "fresh",
         featureless: str = "table",
+        embedding: str = "eval",
+        concentration: str = "distance",
+        spherical_kmeans: bool = True,
+        pathsim_ties: str = "seeded",
         max_epoch_seconds: Optional[float] = 600.0,
         epochs: int = 10000,
         random_state: Any = 0,
@@ -183,6 +201,10 @@ class MEOW(GraphclEstimator):
         self.negatives = negatives
         self.kmeans = kmeans
         self.featureless = featureless
+        self.embedding = embedding
+        self.concentration = concentration
+        self.spherical_kmeans = spherical_kmeans
+        self.pathsim_ties = pathsim_ties
         self.max_epoch_seconds = max_epoch_seconds
         self.epochs = epochs
         self.random_state = random_state
@@ -239,19 +261,22 @@ class MEOW(GraphclEstimator):
 
         u, v = net.project(zc), net.project(z)
         vd = v.detach()
-        labels, centroids, phis = [], [], []
+        labels, centroids, phis, raw = [], [], [], []
         previous = self._centroids.values if self.kmeans == "warm" else None
         for r, k in enumerate(self._prototype_counts):
+            metric = "ip" if self.spherical_kmeans else "ip_mean"  # ip_mean: faiss's default, spherical=False
             if previous is None:  # the reference's clustering; faiss: random init
-                km = torch_kmeans(vd, k, metric="ip", init="random", random_state=self.random_state_ * 1000 + r)
+                km = torch_kmeans(vd, k, metric=metric, init="random", random_state=self.random_state_ * 1000 + r)
             else:
-                km = torch_kmeans(vd, k, metric="ip", init=previous[r], max_iter=self.WARM_ITERATIONS,
+                km = torch_kmeans(vd, k, metric=metric, init=previous[r], max_iter=self.WARM_ITERATIONS,
                                   random_state=self.random_state_ * 1000 + r)
             labels.append(km.labels)
-            centroids.append(km.centroids)
-            phis.append(cluster_concentration(vd, km.centroids, km.labels, self.temperature, smoothing=5.0))  # log(n_k + 5), as MEOW
+            raw.append(km.centroids)
+            centroids.append(nn.functional.normalize(km.centroids, dim=1))  # as the reference, for the prototypes
+            phis.append(cluster_concentration(vd, km.centroids, km.labels, self.temperature, smoothing=5.0,  # as MEOW
+                                              kind=self.concentration))
         if self.kmeans == "warm":
-            self._centroids.values = centroids
+            self._centroids.values = raw
         info = loss_fn(u, v, labels)
         proto = self._proto(u, centroids, labels, phis)
         return {"loss": info + self.lambda_proto * proto, "infonce": info, "proto": proto}
@@ -273,6 +298,10 @@ class MEOW(GraphclEstimator):
         check_float(self.min_decrease, "min_decrease", 0.0, 1.0, max_inclusive=False)
         check_float(self.max_epoch_seconds, "max_epoch_seconds", 0.0, min_inclusive=False, allow_none=True)
         check_choice(self.featureless, "featureless", FEATURELESS)
+        check_choice(self.embedding, "embedding", ("eval", "train"))
+        check_choice(self.concentration, "concentration", ("distance", "similarity"))
+        check_choice(self.pathsim_ties, "pathsim_ties", ("seeded", "numpy"))
+        check_bool(self.spherical_kmeans, "spherical_kmeans")
         if self.kmeans not in ("fresh", "warm"):
             raise GraphclInputError(f"kmeans must be 'fresh' or 'warm', got {self.kmeans!r}")
         if self.negatives not in self.NEGATIVES:
@@ -303,7 +332,7 @@ class MEOW(GraphclEstimator):
         for i, rate in enumerate(adj_mask):
             check_float(rate, f"adj_mask[{i}]", 0.0, 1.0, max_inclusive=False)
         return build_inputs(data, target, metapaths, top_k, adj_mask, self.feat_mask, seed,
-                            self.featureless).to(device)
+                            self.featureless, self.pathsim_ties).to(device)
 
     def fit(self, data: Any, y: Any = None, resume: Any = None) -> "MEOW":
         """Fit on a ``HeteroData``. Labels are never read (``y`` is ignored, as in scikit-learn).
@@ -361,9 +390,12 @@ class MEOW(GraphclEstimator):
         start, history = (0, []) if state is None else run.restore(state)
         network_inputs = inputs.network_inputs()
 
+        last_z: List[Optional[Tensor]] = [None]
+
         def step() -> Dict[str, float]:
             net.train()
             z, zc = net(**network_inputs)
+            last_z[0] = z.detach()
             terms = self._loss(loss_fn, net, z, zc)
             optimizer.zero_grad(set_to_none=True)
             terms["loss"].backward()
@@ -380,9 +412,13 @@ class MEOW(GraphclEstimator):
                           f"with the loss less than 1% below its first value ({first:.4g} -> {best:.4g}): training "
                           f"likely ended on an early plateau, with an untrained model. Set min_decrease (graphcl's "
                           f"default: 0.05), min_epochs or a larger patience.", RuntimeWarning, stacklevel=5)
+        if self.embedding == "train" and last_z[0] is not None:
+            z = last_z[0]  # the reference's: the last epoch's forward, dropout on, before its optimizer step
+        else:
+            net.train(self.embedding == "train")
+            with torch.no_grad():
+                z, _ = net(**network_inputs)
         net.eval()
-        with torch.no_grad():
-            z, _ = net(**network_inputs)
         self.network_ = net
         self._optimizer = optimizer  # its state goes into save(path)
         self.network_args_ = self._network_args(inputs)
@@ -440,14 +476,28 @@ class MEOW(GraphclEstimator):
 
 @register("meow_reference", family="heterogeneous", config=("meow.yaml", "meow"))
 class MEOWReference(MEOW):
-    r"""MEOW as the reference code runs it: patience counts from the first epoch
-    (``min_decrease=0``), so a loss on an early plateau can end training untrained (and ``fit``
-    warns). graphcl's :class:`MEOW` differs in exactly this default (docs/meow.md). Arguments as
-    :class:`MEOW`.
+    r"""MEOW as the reference code (jianxiangyu/MEOW, ``code_meow``) runs it, read again for each
+    of graphcl's five differences:
+
+    * patience counts from the first epoch (``min_decrease=0``), so a loss on an early plateau
+      can end training untrained (``fit`` warns);
+    * the embedding is ``self.z_pos`` of the last training forward (``embedding="train"``:
+      dropout on, before that epoch's optimizer step; ``main.py`` never calls ``model.eval()``);
+    * the prototype temperatures use the square root of the IP index's inner product
+      (``concentration="similarity"``, ``module/cluster.py``);
+    * faiss ``Clustering`` with its default ``spherical=False`` (``spherical_kmeans=False``:
+      plain-mean centroids, normalised only for the prototype loss);
+    * PathSim top-k ties in numpy's ``argsort`` order (``pathsim_ties="numpy"``,
+      ``module/preprocess.py``; ``O(N^2)`` time once, for the benchmark datasets).
+
+    Arguments as :class:`MEOW`.
     """
 
-    def __init__(self, n_clusters: Optional[int] = None, *, min_decrease: float = 0.0, **kwargs: Any) -> None:
-        super().__init__(n_clusters, min_decrease=min_decrease, **kwargs)
+    def __init__(self, n_clusters: Optional[int] = None, *, min_decrease: float = 0.0, embedding: str = "train",
+                 concentration: str = "similarity", spherical_kmeans: bool = False, pathsim_ties: str = "numpy",
+                 **kwargs: Any) -> None:
+        super().__init__(n_clusters, min_decrease=min_decrease, embedding=embedding, concentration=concentration,
+                         spherical_kmeans=spherical_kmeans, pathsim_ties=pathsim_ties, **kwargs)
 
     @classmethod
     def _get_param_names(cls):  # scikit-learn: MEOW's parameters

@@ -367,3 +367,38 @@ def test_cuda_inputs_give_the_cpu_results_on_cuda():
     out = pathsim_topk(ei.cuda(), counts.cuda(), 25, 3, seed=2)
     ref = pathsim_topk(ei, counts, 25, 3, seed=2)
     assert out[0].is_cuda and torch.equal(out[0].cpu(), ref[0]) and torch.equal(out[1].cpu(), ref[1])
+
+
+def _reference_pathsim(a: np.ndarray, max_nei: int):
+    """MEOW's code_meow/module/preprocess.py pathsim(), transcribed for one dense count matrix."""
+    value = []
+    x, y = a.nonzero()
+    for i, j in zip(x, y):
+        value.append(2 * a[i, j] / (a[i, i] + a[j, j]))
+    pathsim_matrix = sp.coo_matrix((value, (x, y)), shape=a.shape).toarray()
+    idx_x = np.array([np.ones(max_nei) * i for i in range(a.shape[0])], dtype=np.int32).flatten()
+    idx_y = np.sort(np.argsort(pathsim_matrix, axis=1)[:, ::-1][:, 0:max_nei]).flatten()
+    new = np.int32(np.array([a[i, j] for i, j in zip(idx_x, idx_y)]))
+    adj = sp.coo_matrix((new, (idx_x, idx_y)), shape=a.shape).tocsr()
+    adj.eliminate_zeros()
+    return adj
+
+
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_pathsim_topk_numpy_ties_reproduce_the_reference_exactly(k):
+    rng = np.random.default_rng(k)
+    n = 600  # > one block of 256 rows
+    b = (rng.random((n, 40)) < 0.05).astype(np.int64)  # a boolean paper-subject-like relation: many ties
+    a = b @ b.T
+    rows, cols = a.nonzero()
+    ei = torch.from_numpy(np.stack([rows, cols]))
+    counts = torch.from_numpy(a[rows, cols])
+    got_ei, got_val = pathsim_topk(ei, counts, n, k, ties="numpy")
+    ref = _reference_pathsim(a, k).tocoo()
+    order = np.lexsort((ref.col, ref.row))
+    assert torch.equal(got_ei, torch.from_numpy(np.stack([ref.row[order], ref.col[order]]).astype(np.int64)))
+    assert torch.equal(got_val, torch.from_numpy(ref.data[order].astype(np.int64)))
+    seeded_ei, _ = pathsim_topk(ei, counts, n, k, seed=0)
+    assert seeded_ei.size(1) == got_ei.size(1)  # same number kept per row; ties may pick others
+    with pytest.raises(GraphclInputError, match="ties"):
+        pathsim_topk(ei, counts, n, k, ties="stable")

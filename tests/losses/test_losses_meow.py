@@ -211,6 +211,41 @@ def test_cluster_concentration_matches_pcl_loop():
     assert not phi.requires_grad
 
 
+def reference_meow_density(v, mu, labels, temperature):
+    """MEOW's code_meow/module/cluster.py density loop (D = the IP index's inner product)."""
+    v, mu, labels = v.numpy(), mu.numpy(), labels.numpy()
+    k = mu.shape[0]
+    d_of = (v * mu[labels]).sum(1)
+    density = np.zeros(k)
+    for i in range(k):
+        dist = d_of[labels == i]
+        if len(dist) > 1:
+            density[i] = (np.asarray(dist) ** 0.5).mean() / np.log(len(dist) + 5)
+    dmax = density.max()
+    for i in range(k):
+        if (labels == i).sum() <= 1:
+            density[i] = dmax
+    density = density.clip(np.percentile(density, 10), np.percentile(density, 90))
+    return temperature * density / density.mean()
+
+
+def test_cluster_concentration_similarity_kind_matches_the_reference_loop():
+    g = torch.Generator().manual_seed(3)
+    centres = F.normalize(torch.randn(6, 5, generator=g, dtype=torch.float64), dim=1)
+    labels = torch.randint(0, 6, (80,), generator=g)
+    labels[labels == 5] = 4  # cluster 5 empty
+    v = F.normalize(centres[labels] + 0.3 * torch.randn(80, 5, generator=g, dtype=torch.float64), dim=1)
+    mu = torch.zeros(6, 5, dtype=torch.float64).index_add_(0, labels, v)  # plain means (faiss, not spherical)
+    mu = mu / torch.bincount(labels, minlength=6).clamp_min(1).unsqueeze(1)
+    assert bool(((v * mu[labels]).sum(1) > 0).all())  # the reference's square roots are defined here
+    phi = cluster_concentration(v, mu, labels, 0.9, smoothing=5.0, kind="similarity")
+    assert torch.allclose(phi, torch.from_numpy(reference_meow_density(v, mu, labels, 0.9)), rtol=1e-10)
+    distance = cluster_concentration(v, mu, labels, 0.9, smoothing=5.0)
+    assert not torch.allclose(phi, distance)
+    with pytest.raises(GraphclInputError, match="kind"):
+        cluster_concentration(v, mu, labels, 0.9, kind="cosine")
+
+
 def test_cluster_concentration_degenerate_cases_are_finite_and_positive():
     v = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [0.6, 0.8]])
     mu = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])

@@ -156,6 +156,10 @@ def test_meow_reference_is_registered_with_the_reference_stopping_rule():
     assert get("meow_reference") is MEOWReference and get("meow") is MEOW
     ref = MEOWReference(3, patience=7)
     assert ref.min_decrease == 0.0 and MEOW(3).min_decrease == 0.05
+    reference_ways = dict(embedding="train", concentration="similarity", spherical_kmeans=False, pathsim_ties="numpy")
+    assert {k: getattr(ref, k) for k in reference_ways} == reference_ways
+    assert {k: getattr(MEOW(3), k) for k in reference_ways} == dict(embedding="eval", concentration="distance",
+                                                                    spherical_kmeans=True, pathsim_ties="seeded")
     params = ref.get_params()
     assert params["patience"] == 7 and set(params) == set(MEOW(3).get_params())
     assert clone(ref).get_params() == params
@@ -204,6 +208,25 @@ def test_featureless_types_get_a_table_or_neighbour_sketches():
     assert torch.equal(sketch.inputs_.features["item"], table.inputs_.features["item"])  # real features kept
     with pytest.raises(GraphclInputError, match="featureless must be one of"):
         MEOW(3, featureless="onehot").fit(data)
+
+
+def test_reference_options_each_change_the_fit_and_the_reference_fits():
+    data = _without_y(planted_hetero())
+    small = {**SMALL, "epochs": 6, "patience": None}
+    base = MEOW(3, random_state=0, **small).fit(data)
+    for option in (dict(embedding="train"), dict(concentration="similarity"), dict(spherical_kmeans=False),
+                   dict(pathsim_ties="numpy")):
+        other = MEOW(3, random_state=0, **small, **option).fit(data)
+        assert np.isfinite(other.embeddings_).all()
+        assert not np.allclose(other.embeddings_, base.embeddings_), option
+    train = MEOW(3, random_state=0, embedding="train", **small).fit(data)
+    assert not np.allclose(train.transform(), train.embeddings_)  # transform is eval mode; the fit kept train mode
+    ref = MEOWReference(3, random_state=0, **small).fit(data)
+    assert ref.embeddings_.shape == (240, 16) and np.isfinite(ref.embeddings_).all()
+    for bad in (dict(embedding="test"), dict(concentration="cosine"), dict(spherical_kmeans="yes"),
+                dict(pathsim_ties="stable")):
+        with pytest.raises(GraphclInputError, match=next(iter(bad))):
+            MEOW(3, **bad).fit(data)
 
 
 def test_negatives_values_and_the_all_target_guard_rail(monkeypatch):
