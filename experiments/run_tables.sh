@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fill the homogeneous results tables (DESIGN §4.6 seeds), cheapest runs first. Each seed's
+# Fill the results tables (DESIGN §4.6 seeds), cheapest runs first, homogeneous then heterogeneous. Each seed's
 # result is written to experiments/results/<method>/<dataset>.json as it lands, and seeds
 # already in a file with the same config are skipped (unless they lack per-seed provenance from
 # a clean tree: legacy seeds are re-run at HEAD), so the sweep can be stopped and resumed
@@ -19,12 +19,14 @@ def clean(r):  # a seed with its own provenance from a clean tree (legacy seeds 
 sys.exit(0 if p.exists() and any(r["seed"] == s and clean(r) for r in json.loads(p.read_text())["runs"]) else 1)
 PYEOF
 }
-run() {  # run METHOD DATASET SEEDS...  (scgc.py methods; pamc and pamc_soft go to pamc.py)
+run() {  # run METHOD DATASET SEEDS...  (scgc.py methods; pamc* go to pamc.py, selected to selected.py, meow* and adameow to meow.py)
   local m=$1 d=$2; shift 2
   for s in "$@"; do
     if have_seed "$m" "$d" "$s"; then continue; fi
     case "$m" in
-      pamc) "$PY" experiments/pamc.py --dataset "$d" --seeds "$s" ;;
+      pamc|pamc_reference) "$PY" experiments/pamc.py --method "$m" --dataset "$d" --seeds "$s" ;;
+      selected) "$PY" experiments/selected.py --dataset "$d" --seeds "$s" ;;
+      meow|meow_reference|meow_linear|adameow) "$PY" experiments/meow.py --method "$m" --dataset "$d" --seeds "$s" ;;
       pamc_soft) "$PY" experiments/pamc.py --dataset "$d" --seeds "$s" --meta-nodes soft ;;
       *) "$PY" experiments/scgc.py --method "$m" --dataset "$d" --seeds "$s" ;;
     esac || echo "FAILED $m $d seed $s"
@@ -39,6 +41,14 @@ for d in cora dblp acm cite photo; do run scgc_star "$d" 0 1 2 3 4; done
 run pamc usps 0 1 2 3 4 5 6 7 8 9
 for d in cora dblp acm cite photo usps; do run scgc "$d" 0 1 2 3 4; done
 for d in cora dblp acm cite photo; do run pamc "$d" 0 1 2 3 4; done
+run pamc_reference usps 0 1 2 3 4 5 6 7 8 9
+for d in acm dblp cite cora photo; do run pamc_reference "$d" 0 1 2 3 4; done
+for d in acm dblp cite cora usps photo; do run selected "$d" 0 1 2 3 4; done
 run pamc_soft usps 0 1 2 3 4 5 6 7 8 9
 for d in cora dblp acm cite photo; do run pamc_soft "$d" 0 1 2 3 4; done
+# heterogeneous (the k-means baselines there write <dataset>_hetero.json: run them with meow.py directly)
+for m in meow_reference meow meow_linear; do
+  for d in dblp acm freebase imdb aminer; do run "$m" "$d" 0 1 2 3 4; done
+done
+for d in acm dblp aminer imdb; do run adameow "$d" 0 1 2 3 4; done
 "$PY" experiments/make_tables.py
