@@ -25,7 +25,7 @@ demo: install
 	$(PY) experiments/scgc.py --method scgc_star --dataset usps --seeds 0 --out build/demo/scgc_star_usps.json
 
 test: install
-	$(PY) -m pytest -q -m "not gpu" --durations=10
+	$(PY) -m pytest -q -m "not gpu" -n auto --durations=10
 
 lint: install
 	$(VENV)/bin/ruff check graphcl tests experiments
