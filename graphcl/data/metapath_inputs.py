@@ -20,7 +20,7 @@ from graphcl.data.metapath import metapath_adjacency, metapath_contexts, pathsim
 from graphcl.data.metapath_views import mask_edges, mask_features, mean_operator, metapath_operator
 from graphcl.errors import GraphclInputError
 from graphcl.ops.sparse_matrix import row_mean_operator
-from graphcl.validation import check_features
+from graphcl.validation import check_choice, check_features
 
 EdgeType = Tuple[str, str, str]
 
@@ -147,8 +147,7 @@ def build_inputs(
     the graph, :func:`graphcl.data.graph_features.neighbour_sketch_features` with 64 dimensions
     per relation, seeded from ``seed``). ``pathsim_ties``: the tie order at the PathSim top-k cut
     (:func:`graphcl.data.pathsim_topk`)."""
-    if featureless not in FEATURELESS:
-        raise GraphclInputError(f"featureless must be one of {FEATURELESS}, got {featureless!r}")
+    check_choice(featureless, "featureless", FEATURELESS)
     if target not in data.node_types:
         raise GraphclInputError(f"target node type {target!r} is not in the graph (types: {data.node_types})")
     gen = torch.Generator().manual_seed(int(seed))

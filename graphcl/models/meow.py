@@ -237,8 +237,8 @@ class MEOW(GraphclEstimator):
 
     def _check_epoch_cost(self, inputs: MetaPathInputs, device: torch.device) -> None:
         """Refuse an all-target (``negatives="pairs"``) run whose loss would take more than
-        ``max_epoch_seconds`` per epoch: times the loss (forward and backward) on 256 anchor rows
-        against all ``N`` samples and scales by ``N / 256``."""
+        ``max_epoch_seconds`` per epoch, as :func:`graphcl.losses.meow.estimate_pairs_seconds`
+        measures it (a few anchor rows against all ``N`` samples, scaled to ``N`` rows)."""
         n = inputs.num_target
         if self.negatives != "pairs" or self.max_epoch_seconds is None or n < self.GUARD_MIN_TARGETS:
             return
@@ -263,13 +263,12 @@ class MEOW(GraphclEstimator):
         vd = v.detach()
         labels, centroids, phis, raw = [], [], [], []
         previous = self._centroids.values if self.kmeans == "warm" else None
+        metric = "ip" if self.spherical_kmeans else "ip_mean"  # ip_mean: faiss's default, spherical=False
         for r, k in enumerate(self._prototype_counts):
-            metric = "ip" if self.spherical_kmeans else "ip_mean"  # ip_mean: faiss's default, spherical=False
-            if previous is None:  # the reference's clustering; faiss: random init
-                km = torch_kmeans(vd, k, metric=metric, init="random", random_state=self.random_state_ * 1000 + r)
-            else:
-                km = torch_kmeans(vd, k, metric=metric, init=previous[r], max_iter=self.WARM_ITERATIONS,
-                                  random_state=self.random_state_ * 1000 + r)
+            # the reference's clustering (faiss: random init, 20 iterations), or a warm start
+            init, max_iter = ("random", 20) if previous is None else (previous[r], self.WARM_ITERATIONS)
+            km = torch_kmeans(vd, k, metric=metric, init=init, max_iter=max_iter,
+                              random_state=self.random_state_ * 1000 + r)
             labels.append(km.labels)
             raw.append(km.centroids)
             centroids.append(nn.functional.normalize(km.centroids, dim=1))  # as the reference, for the prototypes
@@ -302,8 +301,7 @@ class MEOW(GraphclEstimator):
         check_choice(self.concentration, "concentration", ("distance", "similarity"))
         check_choice(self.pathsim_ties, "pathsim_ties", ("seeded", "numpy"))
         check_bool(self.spherical_kmeans, "spherical_kmeans")
-        if self.kmeans not in ("fresh", "warm"):
-            raise GraphclInputError(f"kmeans must be 'fresh' or 'warm', got {self.kmeans!r}")
+        check_choice(self.kmeans, "kmeans", ("fresh", "warm"))
         if self.negatives not in self.NEGATIVES:
             raise GraphclInputError(f"negatives must be one of {self.NEGATIVES} for {type(self).__name__}, "
                                     f"got {self.negatives!r}")
@@ -395,7 +393,8 @@ class MEOW(GraphclEstimator):
         def step() -> Dict[str, float]:
             net.train()
             z, zc = net(**network_inputs)
-            last_z[0] = z.detach()
+            if self.embedding == "train":  # only then is the last forward's view the embedding
+                last_z[0] = z.detach()
             terms = self._loss(loss_fn, net, z, zc)
             optimizer.zero_grad(set_to_none=True)
             terms["loss"].backward()
