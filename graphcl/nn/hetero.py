@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphcl.errors import GraphclInputError
+from graphcl.nn.dropout import dropout
 from graphcl.ops.sparse_matrix import SparseOperator, spmm
 from graphcl.validation import check_float, check_int
 
@@ -80,7 +81,7 @@ class NodeTypeProjection(nn.Module):
             if zero_rows is not None:
                 x = x.masked_fill(zero_rows.unsqueeze(1), 0.0)
             h = self.lin(x)
-        return F.elu(F.dropout(h, self.dropout, self.training))
+        return F.elu(dropout(h, self.dropout, self.training))
 
     def __repr__(self) -> str:
         src = "embedding" if self.lin is None else str(self.in_channels)
@@ -126,7 +127,7 @@ class MetaPathContextEncoder(nn.Module):
             raise GraphclInputError(f"expected {self.num_contexts} context tensors, got {len(contexts)}")
         out = h
         for lin, c in zip(self.lins, contexts):
-            out = out + F.dropout(lin(c), self.dropout, self.training)
+            out = out + dropout(lin(c), self.dropout, self.training)
         return F.elu(out)
 
     def __repr__(self) -> str:
@@ -168,8 +169,8 @@ class StandardizedGCN(nn.Module):
         self.act.reset_parameters()
 
     def forward(self, x: Tensor, adj: SparseOperator) -> Tensor:
-        h = self.act(spmm(adj, F.dropout(self.lin1(x), self.dropout, self.training)))
-        z = spmm(adj, F.dropout(self.lin2(h), self.dropout, self.training))
+        h = self.act(spmm(adj, dropout(self.lin1(x), self.dropout, self.training)))
+        z = spmm(adj, dropout(self.lin2(h), self.dropout, self.training))
         var, mean = torch.var_mean(z, unbiased=False)
         return (z - mean) / torch.sqrt(var + 1e-5)
 
@@ -209,7 +210,7 @@ class SemanticAttention(nn.Module):
         if views.dim() != 3 or views.size(2) != self.channels:
             raise GraphclInputError(f"views must have shape [V, N, {self.channels}], got {tuple(views.shape)}")
         summary = torch.tanh(self.lin(views)).mean(dim=1)  # [V, c]
-        att = F.dropout(self.att, self.dropout, self.training)
+        att = dropout(self.att, self.dropout, self.training)
         beta = torch.softmax((summary @ att.t()).squeeze(1), dim=0)
         return torch.einsum("v,vnc->nc", beta, views), beta
 

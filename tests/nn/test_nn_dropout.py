@@ -1,0 +1,83 @@
+"""graphcl.nn.dropout: the packed-mask CPU dropout against its definition."""
+
+import pytest
+import torch
+
+from graphcl.errors import GraphclInputError
+from graphcl.nn.dropout import dropout
+
+
+@pytest.mark.parametrize("p", [0.1, 0.2, 0.5, 0.9])
+def test_drop_rate_and_scale(p):
+    torch.manual_seed(0)
+    x = torch.ones(400_000)
+    out = dropout(x, p)
+    kept = out != 0
+    # the kept fraction is 1 - p within 5 standard deviations of a binomial
+    n = x.numel()
+    sd = (p * (1 - p) / n) ** 0.5
+    assert abs(kept.float().mean().item() - (1 - p)) < 5 * sd
+    # kept values are scaled so that the expectation is x
+    scale = 65536 / (65536 - round(p * 65536))
+    assert torch.allclose(out[kept], torch.full((int(kept.sum()),), scale))
+    assert abs(out.mean().item() - 1.0) < 5 * sd / (1 - p)
+
+
+def test_every_lane_is_uniform():
+    # each of the four 16-bit lanes of a word decides a different element: none may be biased
+    torch.manual_seed(1)
+    out = dropout(torch.ones(400_000, 4), 0.5)
+    rates = (out != 0).float().mean(0)
+    assert torch.all((rates - 0.5).abs() < 5 * (0.25 / 400_000) ** 0.5), rates
+
+
+def test_masks_independent_of_position():
+    torch.manual_seed(2)
+    keep = (dropout(torch.ones(200_000, 2), 0.5) != 0).float()
+    # neighbouring elements (same 64-bit word) are uncorrelated
+    corr = torch.corrcoef(keep.t())[0, 1]
+    assert abs(corr.item()) < 0.02
+
+
+def test_gradient_is_the_mask_times_scale():
+    torch.manual_seed(3)
+    x = torch.randn(50, 7, requires_grad=True)
+    out = dropout(x, 0.3)
+    out.sum().backward()
+    scale = 65536 / (65536 - round(0.3 * 65536))
+    assert torch.allclose(x.grad, (out != 0).float() * scale)
+    assert torch.allclose(out, x.detach() * x.grad)
+
+
+def test_identity_and_reproducibility():
+    x = torch.randn(10, 3)
+    assert dropout(x, 0.5, training=False) is x
+    assert dropout(x, 0.0) is x
+    torch.manual_seed(4)
+    a = dropout(x, 0.5)
+    torch.manual_seed(4)
+    b = dropout(x, 0.5)
+    assert torch.equal(a, b)
+    c = dropout(x, 0.5)
+    assert not torch.equal(a, c)
+    for bad in (-0.1, 1.0, 1.5):
+        with pytest.raises(GraphclInputError):
+            dropout(x, bad)
+
+
+def test_non_contiguous_input_and_dtype():
+    torch.manual_seed(5)
+    x = torch.randn(64, 32, dtype=torch.float64).t()
+    out = dropout(x, 0.25)
+    assert out.shape == x.shape and out.dtype == torch.float64
+    kept = out != 0
+    assert torch.allclose(out[kept], x[kept] * 65536 / (65536 - 16384))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_uses_torch_dropout():
+    torch.manual_seed(6)
+    x = torch.ones(1000, device="cuda")
+    out = dropout(x, 0.5)
+    assert out.device.type == "cuda" and set(out.unique().tolist()) <= {0.0, 2.0}
