@@ -26,6 +26,7 @@ example. Models are listed in :mod:`graphcl.registry`.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import os
 import time
@@ -191,6 +192,8 @@ class GraphclEstimator(ClusterMixin, BaseEstimator):
 
     Subclasses set the parameters in ``__init__`` (scikit-learn style: one attribute per
     argument) and accept ``**deprecated`` keyword arguments, passed to :meth:`_take_deprecated`.
+    A subclass that only changes some defaults names those and forwards the rest as ``**kwargs``
+    to its parent: its parameters are its own and its parents' (:meth:`_get_param_names`).
     Every estimator has ``n_clusters``, ``epochs``, ``random_state``, ``device``, ``progress``,
     ``epoch_log``, ``checkpoint`` and ``checkpoint_every``.
     """
@@ -204,6 +207,22 @@ class GraphclEstimator(ClusterMixin, BaseEstimator):
     saved_attributes: ClassVar[Tuple[str, ...]] = ("labels_", "embeddings_", "loss_history_", "timings_")
 
     # -- parameters ---------------------------------------------------------------------------
+    @classmethod
+    def _get_param_names(cls) -> List[str]:
+        """scikit-learn's parameter names (``get_params``, ``clone``): the named arguments of
+        ``__init__``, and, where ``__init__`` forwards ``**kwargs`` to its parent, the parent's."""
+        names = set()
+        for klass in cls.__mro__:
+            if klass is GraphclEstimator or not issubclass(klass, GraphclEstimator):
+                break
+            if "__init__" not in klass.__dict__:
+                continue
+            params = list(inspect.signature(klass.__init__).parameters.values())[1:]
+            names.update(p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+            if not any(p.kind == p.VAR_KEYWORD and p.name == "kwargs" for p in params):
+                break
+        return sorted(names)
+
     def _take_deprecated(self, deprecated: Dict[str, Any]) -> None:
         """Apply old argument names (with a DeprecationWarning); refuse unknown ones."""
         for old, value in deprecated.items():

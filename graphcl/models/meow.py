@@ -498,10 +498,6 @@ class MEOWReference(MEOW):
         super().__init__(n_clusters, min_decrease=min_decrease, embedding=embedding, concentration=concentration,
                          spherical_kmeans=spherical_kmeans, pathsim_ties=pathsim_ties, **kwargs)
 
-    @classmethod
-    def _get_param_names(cls):  # scikit-learn: MEOW's parameters
-        return MEOW._get_param_names()
-
 
 @register("meow_linear", family="heterogeneous", config=("meow.yaml", "meow"))
 class MEOWLinear(MEOW):
@@ -514,10 +510,6 @@ class MEOWLinear(MEOW):
     def __init__(self, n_clusters: Optional[int] = None, *, negatives: str = "meta", kmeans: str = "warm",
                  **kwargs: Any) -> None:
         super().__init__(n_clusters, negatives=negatives, kmeans=kmeans, **kwargs)
-
-    @classmethod
-    def _get_param_names(cls):  # scikit-learn: MEOW's parameters
-        return MEOW._get_param_names()
 
 
 @register("adameow", family="heterogeneous", config=("meow.yaml", "adameow"))
@@ -547,10 +539,6 @@ class AdaMEOW(MEOW):
         super().__init__(n_clusters, patience=patience, epochs=epochs, **kwargs)
         self.projection_channels = projection_channels
         self.weight_hidden = weight_hidden
-
-    @classmethod
-    def _get_param_names(cls):
-        return sorted(set(MEOW._get_param_names()) | {"projection_channels", "weight_hidden"})
 
     #: AdaMEOW learns a weight for every pair: no meta-node form.
     NEGATIVES = ("pairs",)

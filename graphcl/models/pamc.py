@@ -63,10 +63,6 @@ class PamC(SCGCStar):
         self.meta_node_scope = meta_node_scope
         self.negatives = negatives
 
-    @classmethod
-    def _get_param_names(cls):  # scikit-learn: SCGC's parameters plus PamC's own
-        return sorted(set(SCGCStar._get_param_names()) | {"meta_nodes", "meta_node_scope", "negatives"})
-
     def _check_params(self, num_nodes: int) -> None:
         super()._check_params(num_nodes)
         check_choice(self.meta_nodes, "meta_nodes", META_NODE_MODES)

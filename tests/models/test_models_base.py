@@ -235,3 +235,25 @@ def test_a_registered_estimator_saves_and_loads_through_the_registry(tmp_path, o
     assert "throwaway_base_test" not in available()
     with pytest.raises(GraphclInputError, match="unknown estimator class 'Throwaway'"):
         load_estimator(tmp_path / "m.pt")
+
+
+def test_subclasses_forwarding_kwargs_have_their_parents_parameters():
+    # a subclass that only changes defaults (MEOWReference, MEOWLinear, AdaMEOW, PamC, ...) forwards
+    # **kwargs: scikit-learn's get_params / clone must still see every parameter of the parent
+    class Child(MEOW):
+        def __init__(self, n_clusters=None, *, temperature: float = 0.25, extra: int = 3, **kwargs):
+            super().__init__(n_clusters, temperature=temperature, **kwargs)
+            self.extra = extra
+
+    names = Child._get_param_names()
+    assert set(names) == set(MEOW._get_param_names()) | {"extra"}
+    est = Child(4, lr=0.01, extra=5)
+    params = est.get_params()
+    assert params["temperature"] == 0.25 and params["lr"] == 0.01 and params["extra"] == 5
+    copy = clone(est)
+    assert type(copy) is Child and copy.get_params() == params
+    # a full signature with **deprecated (aliases only) stops there: no parent parameters
+    assert set(MEOW._get_param_names()).isdisjoint({"args", "kwargs", "deprecated"})
+    assert set(PamC._get_param_names()) == set(SCGCStar._get_param_names()) | {"meta_nodes", "meta_node_scope",
+                                                                                "negatives"}
+    assert set(AdaMEOW._get_param_names()) == set(MEOW._get_param_names()) | {"projection_channels", "weight_hidden"}
