@@ -97,12 +97,14 @@ def clustering_scores(edge_index: Tensor, edge_weight: Optional[Tensor], labels:
     lab = torch.as_tensor(labels, dtype=torch.long)
     ei, w = to_undirected(edge_index, edge_weight, num_nodes=n, reduce="mean")
     scores = {"modularity": modularity(ei, lab, w, n), "conductance": float(conductance(ei, lab, w, n))}
-    if len(np.unique(labels)) < 2:
-        scores["silhouette"] = -1.0  # undefined for one cluster: the worst value
+    # scikit-learn's own sample (silhouette_score(..., sample_size, random_state) draws these rows)
+    sample = np.random.RandomState(int(random_state)).permutation(n)[: min(int(silhouette_sample), n)]
+    if len(np.unique(labels[sample])) < 2:
+        # undefined for one cluster (a collapsed run, or a sample that holds only one of them):
+        # the worst value, rather than scikit-learn's ValueError
+        scores["silhouette"] = -1.0
     else:
-        size = min(int(silhouette_sample), n)
-        scores["silhouette"] = float(silhouette_score(embeddings, labels, metric="cosine", sample_size=size,
-                                                      random_state=int(random_state)))
+        scores["silhouette"] = float(silhouette_score(embeddings[sample], labels[sample], metric="cosine"))
     return scores
 
 

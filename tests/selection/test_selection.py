@@ -27,6 +27,23 @@ def test_scores_of_a_perfect_and_a_random_clustering():
     assert one["silhouette"] == -1.0
 
 
+def test_silhouette_is_scikit_learns_on_its_sample_and_never_raises_on_a_tiny_cluster():
+    from sklearn.metrics import silhouette_score
+
+    g = graph()
+    rng = np.random.default_rng(1)
+    emb = rng.normal(size=(150, 4))
+    labels = rng.integers(0, 3, 150)
+    got = clustering_scores(g.edge_index, None, labels, emb, silhouette_sample=60, random_state=7)["silhouette"]
+    assert got == pytest.approx(silhouette_score(emb, labels, metric="cosine", sample_size=60, random_state=7))
+    # a collapsed run: one node in its own cluster, which the 20-node sample misses (scikit-learn
+    # raised "Number of labels is 1" on such a sample and ended a PamC run)
+    tiny = np.zeros(150, dtype=int)
+    sample = np.random.RandomState(0).permutation(150)[:20]
+    tiny[np.setdiff1d(np.arange(150), sample)[0]] = 1
+    assert clustering_scores(g.edge_index, None, tiny, emb, silhouette_sample=20, random_state=0)["silhouette"] == -1.0
+
+
 @pytest.mark.parametrize("method", ["scgc_star", "pamc"])
 def test_select_fits_six_points_and_records_every_score(method, one_thread):
     g = graph()
