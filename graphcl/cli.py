@@ -133,7 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "order 1 or 3, then the temperature x0.5 / x2) and keep the best clustering by --select-criterion; "
                           "summary.json lists every grid point (see docs/selection.md)")
     fit.add_argument("--select-criterion", default="modularity", choices=("modularity", "conductance", "silhouette"),
-                     help="label-free score of --select (default modularity)")
+                     help="label-free score of --select and --restarts (default modularity)")
+    fit.add_argument("--restarts", type=int, default=1, metavar="R",
+                     help="homogeneous methods: fit the configuration from R seeds (SEED*R .. SEED*R+R-1) and keep the "
+                          "best clustering by --select-criterion; summary.json lists every restart (docs/selection.md)")
     fit.add_argument("--save-model", action="store_true", help="also write the fitted estimator to model.pt in --out")
     fit.add_argument("--quiet", action="store_true", help="print nothing but errors (no progress bar)")
     fit.add_argument("-v", "--verbose", action="count", default=0, help="log milestones (-v) and every epoch (-vv)")
@@ -391,6 +394,15 @@ def cmd_fit(args) -> int:
         raise UsageError(f"--select works on homogeneous methods, not {args.method}")
     if args.select and (args.resume or args.checkpoint or args.log):
         raise UsageError("--select fits several configurations: not with --checkpoint, --resume or --log")
+    if args.restarts < 1:
+        raise UsageError(f"--restarts must be a positive integer, got {args.restarts}")
+    if args.restarts > 1:
+        if hetero:
+            raise UsageError(f"--restarts works on homogeneous methods, not {args.method}")
+        if args.select:
+            raise UsageError("--restarts and --select: choose one (together they would fit 6 x R configurations)")
+        if args.resume or args.checkpoint or args.log:
+            raise UsageError("--restarts fits several seeds: not with --checkpoint, --resume or --log")
     _check_options(args)
     config, config_source = hyperparameters(args.method, args.dataset, args.config)
     cls, params, origins = _estimator_params(args.method, config, config_source, args)
@@ -410,9 +422,16 @@ def cmd_fit(args) -> int:
 
         set_verbosity("DEBUG" if args.verbose > 1 else "INFO")
     t0 = time.perf_counter()
-    selection = None
+    selection = restarted = None
     try:
-        if args.select:
+        if args.restarts > 1:
+            from graphcl.restarts import best_of_restarts
+
+            restarted = best_of_restarts(args.method, data, k, params={**params, "device": args.device},
+                                         restarts=args.restarts, random_state=args.seed,
+                                         criterion=args.select_criterion, log=lambda text: _say(args, text))
+            model = restarted.estimator
+        elif args.select:
             from graphcl.selection import select
 
             selection = select(args.method, data, k, params={**params, "device": args.device}, random_state=args.seed,
@@ -440,6 +459,8 @@ def cmd_fit(args) -> int:
     }
     if selection is not None:
         summary["selection"] = selection.summary()
+    if restarted is not None:
+        summary["restarts"] = restarted.summary()
     if y is not None:
         summary["metrics"] = evaluate_clustering(y, labels)
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")

@@ -45,7 +45,7 @@ from torch import Tensor
 from graphcl.errors import GraphclInputError
 from graphcl.validation import check_choice, check_edge_index, check_edge_weight, check_features, check_int
 
-__all__ = ["CRITERIA", "DEFAULT_GRID", "SelectionResult", "clustering_scores", "select"]
+__all__ = ["CRITERIA", "DEFAULT_GRID", "SelectionResult", "clustering_scores", "graph_inputs", "select"]
 
 #: criterion -> +1 (larger is better) or -1 (smaller is better)
 CRITERIA = {"modularity": 1.0, "conductance": -1.0, "silhouette": 1.0}
@@ -108,18 +108,18 @@ def clustering_scores(edge_index: Tensor, edge_weight: Optional[Tensor], labels:
     return scores
 
 
-def _graph(data: Any, edge_index: Optional[Tensor]):
+def graph_inputs(data: Any, edge_index: Optional[Tensor], caller: str = "select"):
     """``(x, edge_index, edge_weight)`` of a ``Data`` or tensors, checked; never ``y``."""
     if isinstance(data, Tensor):
         x, ew = data, None
         if edge_index is None:
-            raise GraphclInputError("select: edge_index is required with a feature tensor")
+            raise GraphclInputError(f"{caller}: edge_index is required with a feature tensor")
     else:
         if hasattr(data, "node_types"):
-            raise GraphclInputError("select works on homogeneous graphs (a Data), got a HeteroData")
+            raise GraphclInputError(f"{caller} works on homogeneous graphs (a Data), got a HeteroData")
         x, edge_index, ew = getattr(data, "x", None), getattr(data, "edge_index", None), getattr(data, "edge_weight", None)
         if x is None or edge_index is None:
-            raise GraphclInputError("select: the graph needs node features 'x' and an 'edge_index'")
+            raise GraphclInputError(f"{caller}: the graph needs node features 'x' and an 'edge_index'")
     x = check_features(x, "x")
     edge_index = check_edge_index(edge_index, x.size(0))
     return x, edge_index, check_edge_weight(ew, edge_index.size(1))
@@ -170,7 +170,7 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     if info.family != "homogeneous":
         raise GraphclInputError(f"select works on homogeneous methods; {method!r} is {info.family}")
     grid_values = _check_grid(grid or {})
-    x, ei, ew = _graph(data, edge_index)
+    x, ei, ew = graph_inputs(data, edge_index)
     params = dict(params or {})
     params.pop("n_clusters", None)
     params.pop("random_state", None)

@@ -494,3 +494,29 @@ def test_fit_select_usage_errors(extra, needle, tiny20, tmp_path, capsys):
     args = extra if "--dataset" in extra else extra + _user(tiny20)
     code, _, err = run(capsys, "fit", *args, "--select", "--out", tmp_path)
     assert code == 2 and needle in err and not (tmp_path / "labels.csv").exists()
+
+
+def test_fit_restarts_keeps_the_best_seed_by_modularity(tiny20, tmp_path, capsys):
+    out = tmp_path / "rs"
+    code, _, err = run(capsys, "fit", "--method", "pamc", *_user(tiny20), "--epochs", 2, "--config",
+                       tiny20 / "tiny.yaml", "--out", out, "--quiet", "--restarts", 3, "--seed", 1)
+    assert code == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    rs = summary["restarts"]
+    assert rs["criterion"] == "modularity" and [r["seed"] for r in rs["restarts"]] == [3, 4, 5]
+    chosen = [r for r in rs["restarts"] if r["chosen"]]
+    assert len(chosen) == 1 and chosen[0]["modularity"] == max(r["modularity"] for r in rs["restarts"])
+    assert summary["params"]["random_state"] == rs["seed"] == chosen[0]["seed"]
+    labels = np.loadtxt(out / "labels.csv", dtype=int)
+    assert len(np.unique(labels)) == chosen[0]["n_predicted_clusters"]
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--method", "meow", "--dataset", "acm"], "--restarts works on homogeneous methods"),
+    (["--method", "pamc", "--select"], "--restarts and --select"),
+    (["--method", "pamc", "--log", "x.log"], "not with --checkpoint, --resume or --log"),
+])
+def test_fit_restarts_usage_errors(extra, needle, tiny20, tmp_path, capsys):
+    args = extra if "--dataset" in extra else extra + _user(tiny20)
+    code, _, err = run(capsys, "fit", *args, "--restarts", 2, "--out", tmp_path)
+    assert code == 2 and needle in err and not (tmp_path / "labels.csv").exists()
