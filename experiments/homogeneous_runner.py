@@ -126,6 +126,11 @@ def run_one(args: argparse.Namespace, cfg: dict, make: Callable[..., object] = m
             for row, labels in zip(run["selection"]["grid"], getattr(model, "selection_labels_", [])):
                 scores = evaluate_clustering(y, labels)
                 row["evaluation"] = {"acc": scores["acc"], "nmi": scores["nmi"], "ari": scores["ari"]}
+        if hasattr(model, "restarts_"):  # experiments/restarts.py: every restart and the kept one
+            run["restarts"] = model.restarts_
+            for row, labels in zip(run["restarts"]["restarts"], getattr(model, "restart_labels_", [])):
+                scores = evaluate_clustering(y, labels)  # evaluation only, after the choice
+                row["evaluation"] = {"acc": scores["acc"], "nmi": scores["nmi"], "ari": scores["ari"]}
     # label-free scores of the final clustering (graphcl.selection's criteria): whether they order
     # restarts (seeds) the way the labels do is measured from these records (docs/results.md)
     from graphcl.selection import clustering_scores

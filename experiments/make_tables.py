@@ -44,6 +44,20 @@ METHOD_LABEL = {
     "selected": "SCGC*, label-free selection (default block + grid)",
     "pamc_soft": "PamC (soft meta-nodes)",
 }
+
+
+def method_label(method: str) -> str:
+    """A homogeneous row's label; ``<method>_restarts<R>[_<criterion>]`` (experiments/restarts.py)
+    is the method's label with the restarts named."""
+    if method in METHOD_LABEL:
+        return METHOD_LABEL[method]
+    base, sep, rest = method.partition("_restarts")
+    if sep:
+        count, _, criterion = rest.partition("_")
+        return f"{METHOD_LABEL.get(base, base)}, best of {count} restarts by {criterion or 'modularity'}"
+    return method
+
+
 EXPECTED_SEEDS = {("scgc_star", "usps"): 10, ("pamc", "usps"): 10, ("pamc_reference", "usps"): 10, ("pamc_soft", "usps"): 10}
 HETEROGENEOUS = ["acm", "dblp", "aminer", "imdb", "freebase"]
 HETERO_ORDER = ["kmeans", "kmeans_smoothed", "meow_reference", "meow", "meow_linear", "adameow"]
@@ -271,7 +285,7 @@ def distributed_tables(results: dict) -> list:
             ref, dist = "–", "–"
         eps = [r["epoch_seconds_mean"] for r in runs if "epoch_seconds_mean" in r]
         s_cell = f"{np.mean(eps):.3f} (load {np.mean([r.get('load_average', float('nan')) for r in runs]):.1f})" if eps else "–"
-        lines.append(f"| {mark(METHOD_LABEL.get(method, method), results[key])} | {dataset} | {ranks} | {seed_text(runs, len(runs))} | "
+        lines.append(f"| {mark(method_label(method), results[key])} | {dataset} | {ranks} | {seed_text(runs, len(runs))} | "
                      + " | ".join(fmt(runs, k) for k in METRICS) + f" | {ref} | {dist} | {s_cell} |")
     lines.append("")
     return lines + legacy_footnote(lines, table)
@@ -349,7 +363,7 @@ def selection_tables(results: dict) -> list:
                       "| method | dataset | seeds | criterion | ρ with ACC | ρ with NMI | picks ACC / NMI |",
                       "|---|---|---|---|---|---|---|"]
         study = selection_study(grids)
-        label = METHOD_LABEL.get(method, method).split(",")[0]
+        label = method_label(method).split(",")[0]
         seeds = len(grids)
         for name in SELECTION_CRITERIA:
             st = study[name]
@@ -378,7 +392,8 @@ def restart_tables(results: dict) -> list:
                 continue
             pick = int(np.argmax(score))
             ra, rn = _rank_correlation(score, acc), _rank_correlation(score, nmi)
-            rows.append(f"| {METHOD_LABEL.get(method, method).split(',')[0]} | {dataset} | {len(runs)} | {name} | "
+            label = method_label(method) if "_restarts" in method else method_label(method).split(",")[0]
+            rows.append(f"| {label} | {dataset} | {len(runs)} | {name} | "
                         + " | ".join(_rho_cell(v) for v in (ra, rn))
                         + f" | {acc[pick]:.4f} | {np.mean(acc):.4f} |")
     if not rows:
@@ -429,11 +444,11 @@ def make_tables(results: dict, refs: dict) -> str:
             if loads:  # timings are only comparable on an idle machine: show how busy it was
                 train += f" (load {np.mean(loads):.1f})"
             cells = [fmt(runs, k) for k in METRICS]
-            lines.append(f"| {mark(METHOD_LABEL.get(method, method), res)} | {seed_txt} | " + " | ".join(cells)
+            lines.append(f"| {mark(method_label(method), res)} | {seed_txt} | " + " | ".join(cells)
                          + f" | {train} | {reference_cell(refs, method, dataset)} |")
         lines.append("")
         lines += legacy_footnote(lines, table)
-        lines += loss_lines([(m, METHOD_LABEL.get(m, m), res["runs"]) for m, res in rows], dataset,
+        lines += loss_lines([(m, method_label(m), res["runs"]) for m, res in rows], dataset,
                             HOMOGENEOUS_LOSS_METRICS, METHOD_LABEL)
     lines += selection_tables(results)
     lines += restart_tables(results)

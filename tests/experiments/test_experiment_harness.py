@@ -247,6 +247,37 @@ def test_selected_script_runs_the_grid_on_the_default_block_and_records_it(tmp_p
     assert res["runs"][0]["command"].endswith("--seeds 0 --epochs 2 --config " + str(cfg) + " --out " + str(out))
 
 
+def test_restarts_script_keeps_the_best_restart_and_records_every_one(tmp_path):
+    cfg = tmp_path / "pamc.yaml"
+    text = (ROOT / "experiments" / "configs" / "pamc.yaml").read_text()
+    cfg.write_text(text.replace("hidden_channels: [500, 500, 2000]", "hidden_channels: [16]")
+                   .replace("pretrain_epochs: 30", "pretrain_epochs: 1"))
+    out = tmp_path / "rs.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / "restarts.py"), "--method", "pamc", "--dataset", "cora", "--seeds",
+         "1", "--epochs", "2", "--restarts", "2", "--config", str(cfg), "--out", str(out)],
+        capture_output=True, text=True, timeout=TIMEOUT, env={**ENV, "GRAPHCL_CACHE": str(tmp_path / "cache")},
+    )
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(out.read_text())
+    assert res["method"] == "pamc_restarts2"
+    assert res["config"]["order"] == load_config(cfg, "pamc", "cora")["order"]  # the usual config block
+    run = res["runs"][0]
+    rs = run["restarts"]
+    assert rs["criterion"] == "modularity" and [r["seed"] for r in rs["restarts"]] == [2, 3]
+    chosen = [r for r in rs["restarts"] if r["chosen"]]
+    assert len(chosen) == 1 and chosen[0]["modularity"] == max(r["modularity"] for r in rs["restarts"])
+    # each restart scored against y after the choice; the kept one is the run
+    assert chosen[0]["evaluation"]["acc"] == run["acc"]
+    assert run["label_free"]["modularity"] == pytest.approx(chosen[0]["modularity"])
+
+
+def test_restart_rows_are_labelled_with_their_count_and_criterion():
+    assert make_tables.method_label("pamc_restarts5") == "PamC, best of 5 restarts by modularity"
+    assert make_tables.method_label("scgc_star_restarts3_conductance") == "SCGC*, best of 3 restarts by conductance"
+    assert make_tables.method_label("pamc") == "PamC" and make_tables.method_label("other") == "other"
+
+
 def test_selection_study_measures_how_each_criterion_orders_the_grid():
     def point(mod, cond, sil, acc):
         return {"modularity": mod, "conductance": cond, "silhouette": sil, "evaluation": {"acc": acc, "nmi": acc / 2}}
