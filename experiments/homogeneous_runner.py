@@ -72,6 +72,16 @@ def build_parser(doc: str, methods: Sequence[str], config: Path) -> argparse.Arg
     return p
 
 
+def adopt_fit(pipeline, est, total_seconds: float) -> None:
+    """Give a pipeline object (several fits behind one ``fit``, e.g. ``selected.py``,
+    ``restarts.py``) the kept estimator's results, as :func:`run_one` reads them: its labels,
+    embeddings and loss history, and the pipeline's whole wall time as train time (every fit,
+    pretraining included)."""
+    pipeline.labels_, pipeline.loss_history_, pipeline.embeddings_ = est.labels_, est.loss_history_, est.embeddings_
+    pipeline.timings_ = {"prepare_seconds": est.timings_["prepare_seconds"], "pretrain_seconds": 0.0,
+                         "train_seconds": total_seconds, "epoch_seconds": est.timings_["epoch_seconds"]}
+
+
 def make_estimator(method: str, **params):
     """The registered estimator ``method`` built with ``params``."""
     from graphcl.models import get

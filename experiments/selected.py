@@ -44,12 +44,7 @@ class SelectingEstimator:
         t0 = time.perf_counter()
         result = select(self.method, data, self.n_clusters, params=self.params, criterion=self.criterion,
                         random_state=self.random_state)
-        total = time.perf_counter() - t0
-        est = result.estimator
-        self.labels_, self.loss_history_, self.embeddings_ = est.labels_, est.loss_history_, est.embeddings_
-        # the whole pipeline's cost: every grid point's fit (pretraining included) is train time here
-        self.timings_ = {"prepare_seconds": est.timings_["prepare_seconds"], "pretrain_seconds": 0.0,
-                         "train_seconds": total, "epoch_seconds": est.timings_["epoch_seconds"]}
+        homogeneous_runner.adopt_fit(self, result.estimator, time.perf_counter() - t0)
         self.selection_ = result.summary()
         self.selection_labels_ = result.grid_labels  # scored against y by the runner, after the choice
         return self
