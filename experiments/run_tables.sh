@@ -28,6 +28,7 @@ run() {  # run METHOD DATASET SEEDS...  (scgc.py methods; pamc* go to pamc.py, s
       selected) "$PY" experiments/selected.py --dataset "$d" --seeds "$s" ;;
       meow|meow_reference|meow_linear|adameow) "$PY" experiments/meow.py --method "$m" --dataset "$d" --seeds "$s" ;;
       pamc_soft) "$PY" experiments/pamc.py --dataset "$d" --seeds "$s" --meta-nodes soft ;;
+      *_restarts5) "$PY" experiments/restarts.py --method "${m%_restarts5}" --restarts 5 --dataset "$d" --seeds "$s" ;;
       *) "$PY" experiments/scgc.py --method "$m" --dataset "$d" --seeds "$s" ;;
     esac || echo "FAILED $m $d seed $s"
   done
@@ -44,6 +45,9 @@ for d in cora dblp acm cite photo; do run pamc "$d" 0 1 2 3 4; done
 run pamc_reference usps 0 1 2 3 4 5 6 7 8 9
 for d in acm dblp cite cora photo; do run pamc_reference "$d" 0 1 2 3 4; done
 for d in acm dblp cite cora usps photo; do run selected "$d" 0 1 2 3 4; done
+# restarts kept by modularity (experiments/restarts.py: 5 fits per seed)
+for d in dblp photo cora usps acm cite; do run scgc_star_restarts5 "$d" 0 1 2 3 4; done
+for d in photo cora dblp usps acm cite; do run pamc_restarts5 "$d" 0 1 2 3 4; done
 run pamc_soft usps 0 1 2 3 4 5 6 7 8 9
 for d in cora dblp acm cite photo; do run pamc_soft "$d" 0 1 2 3 4; done
 # heterogeneous (the k-means baselines there write <dataset>_hetero.json: run them with meow.py directly)
