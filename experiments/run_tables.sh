@@ -8,11 +8,13 @@ set -u
 cd "$(dirname "$0")/.."
 PY=${1:-.venv/bin/python}
 have_seed() {  # have_seed METHOD DATASET SEED
+  have_seed_in "experiments/results/$1/$2.json" "$3"
+}
+have_seed_in() {  # have_seed_in RESULT_FILE SEED
   "$PY" - "$@" <<'PYEOF'
 import json, sys
 from pathlib import Path
-m, d, s = sys.argv[1], sys.argv[2], int(sys.argv[3])
-p = Path("experiments/results") / m / f"{d}.json"
+p, s = Path(sys.argv[1]), int(sys.argv[2])
 def clean(r):  # a seed with its own provenance from a clean tree (legacy seeds are re-run)
     c = str(r.get("git_commit") or "-dirty")
     return r.get("command") and r.get("started_at") and not c.endswith("-dirty") and not r.get("allow_dirty")
@@ -44,6 +46,13 @@ for d in cora dblp acm cite photo usps; do run scgc "$d" 0 1 2 3 4; done
 for d in cora dblp acm cite photo; do run pamc "$d" 0 1 2 3 4; done
 run pamc_reference usps 0 1 2 3 4 5 6 7 8 9
 for d in acm dblp cite cora photo; do run pamc_reference "$d" 0 1 2 3 4; done
+ablate() {  # ablate METHOD DATASET KEY=VALUE SEEDS...  (meow.py --set: results/ablations/<method>_<dataset>_<KEY>-<VALUE>.json)
+  local m=$1 d=$2 kv=$3; shift 3
+  for s in "$@"; do
+    if have_seed_in "experiments/results/ablations/${m}_${d}_${kv/=/-}.json" "$s"; then continue; fi
+    "$PY" experiments/meow.py --method "$m" --dataset "$d" --set "$kv" --seeds "$s" || echo "FAILED $m $d $kv seed $s"
+  done
+}
 for d in acm dblp cite cora usps photo; do run selected "$d" 0 1 2 3 4; done
 # restarts kept by modularity (experiments/restarts.py: 5 fits per seed)
 for d in dblp photo cora usps acm cite; do run scgc_star_restarts5 "$d" 0 1 2 3 4; done
@@ -55,4 +64,9 @@ for m in meow_reference meow meow_linear; do
   for d in dblp acm freebase imdb aminer; do run "$m" "$d" 0 1 2 3 4; done
 done
 for d in acm dblp aminer imdb; do run adameow "$d" 0 1 2 3 4; done
+# issue 15's ACM candidates, one reference behaviour at a time on graphcl's MEOW, and AMiner's feature source
+for kv in embedding=train concentration=similarity spherical_kmeans=False pathsim_ties=numpy; do
+  ablate meow acm "$kv" 0 1 2 3 4
+done
+ablate meow aminer featureless=sketch 0 1 2 3 4
 "$PY" experiments/make_tables.py
