@@ -129,17 +129,17 @@ def run_one(args: argparse.Namespace, cfg: dict, make: Callable[..., object] = m
             epoch_seconds_mean=float(np.mean(t["epoch_seconds"])) if t["epoch_seconds"] else 0.0,
             final_loss=model.loss_history_[-1]["loss"] if model.loss_history_ else float("nan"),
         )
-        if hasattr(model, "selection_"):  # experiments/select.py: every grid point and the choice
-            run["selection"] = model.selection_
-            # evaluation only, after the choice was made: how each grid point would have scored,
-            # so that docs/selection.md can measure whether the criterion orders configurations
-            for row, labels in zip(run["selection"]["grid"], getattr(model, "selection_labels_", [])):
+        # selected.py (every grid point and the choice) and restarts.py (every restart and the kept
+        # one): evaluation only, after the choice was made, of how each candidate would have scored,
+        # so that the results page can measure whether the criterion orders them
+        for key, rows_key, labels_attr in (("selection", "grid", "selection_labels_"),
+                                           ("restarts", "restarts", "restart_labels_")):
+            record = getattr(model, key + "_", None)
+            if record is None:
+                continue
+            run[key] = record
+            for row, labels in zip(record[rows_key], getattr(model, labels_attr, [])):
                 scores = evaluate_clustering(y, labels)
-                row["evaluation"] = {"acc": scores["acc"], "nmi": scores["nmi"], "ari": scores["ari"]}
-        if hasattr(model, "restarts_"):  # experiments/restarts.py: every restart and the kept one
-            run["restarts"] = model.restarts_
-            for row, labels in zip(run["restarts"]["restarts"], getattr(model, "restart_labels_", [])):
-                scores = evaluate_clustering(y, labels)  # evaluation only, after the choice
                 row["evaluation"] = {"acc": scores["acc"], "nmi": scores["nmi"], "ari": scores["ari"]}
     # label-free scores of the final clustering (graphcl.selection's criteria): whether they order
     # restarts (seeds) the way the labels do is measured from these records (docs/results.md)

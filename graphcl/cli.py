@@ -390,19 +390,16 @@ def cmd_fit(args) -> int:
     from graphcl.validation import check_n_clusters
 
     hetero = _family(args.method) == "heterogeneous"
-    if args.select and hetero:
-        raise UsageError(f"--select works on homogeneous methods, not {args.method}")
-    if args.select and (args.resume or args.checkpoint or args.log):
-        raise UsageError("--select fits several configurations: not with --checkpoint, --resume or --log")
+    several = "--select fits several configurations" if args.select else \
+        "--restarts fits several seeds" if args.restarts > 1 else None
+    if several and hetero:
+        raise UsageError(f"{several.split()[0]} works on homogeneous methods, not {args.method}")
+    if several and (args.resume or args.checkpoint or args.log):
+        raise UsageError(f"{several}: not with --checkpoint, --resume or --log")
     if args.restarts < 1:
         raise UsageError(f"--restarts must be a positive integer, got {args.restarts}")
-    if args.restarts > 1:
-        if hetero:
-            raise UsageError(f"--restarts works on homogeneous methods, not {args.method}")
-        if args.select:
-            raise UsageError("--restarts and --select: choose one (together they would fit 6 x R configurations)")
-        if args.resume or args.checkpoint or args.log:
-            raise UsageError("--restarts fits several seeds: not with --checkpoint, --resume or --log")
+    if args.select and args.restarts > 1:
+        raise UsageError("--restarts and --select: choose one (together they would fit 6 x R configurations)")
     _check_options(args)
     config, config_source = hyperparameters(args.method, args.dataset, args.config)
     cls, params, origins = _estimator_params(args.method, config, config_source, args)

@@ -23,15 +23,13 @@ before the next unless it is the best so far).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
 
 import numpy as np
 from torch import Tensor
 
-from graphcl.errors import GraphclInputError
-from graphcl.selection import CRITERIA, clustering_scores, graph_inputs
+from graphcl.selection import CRITERIA, graph_inputs, homogeneous_method, scored_fit, scores_text
 from graphcl.validation import check_choice, check_int
 
 __all__ = ["RestartsResult", "best_of_restarts", "restart_seeds"]
@@ -90,13 +88,9 @@ def best_of_restarts(method: str, data: Any, n_clusters: int, *, edge_index: Opt
     Returns:
         A :class:`RestartsResult`. Ties keep the earliest restart.
     """
-    from graphcl import models
-
     check_choice(criterion, "criterion", tuple(CRITERIA))
     seeds = restart_seeds(random_state, restarts)
-    info = models.info(method)
-    if info.family != "homogeneous":
-        raise GraphclInputError(f"best_of_restarts works on homogeneous methods; {method!r} is {info.family}")
+    info = homogeneous_method(method, "best_of_restarts")
     x, ei, ew = graph_inputs(data, edge_index, "best_of_restarts")
     params = dict(params or {})
     for key in ("n_clusters", "random_state"):
@@ -106,22 +100,16 @@ def best_of_restarts(method: str, data: Any, n_clusters: int, *, edge_index: Opt
     labels: List[np.ndarray] = []
     kept, kept_row = None, None
     for seed in seeds:
-        t0 = time.perf_counter()
-        est = info.cls(n_clusters, random_state=seed, **params)
-        est.fit(x, ei, ew)
-        row = {"seed": seed, "n_predicted_clusters": int(len(np.unique(est.labels_))),
-               "final_loss": est.loss_history_[-1]["loss"] if est.loss_history_ else None,
-               "fit_seconds": time.perf_counter() - t0}
         # one silhouette sample for every restart (the base seed's), so that their scores compare
-        row.update(clustering_scores(ei, ew, est.labels_, est.embeddings_, silhouette_sample=silhouette_sample,
-                                     random_state=random_state))
+        est, scores = scored_fit(info.cls, n_clusters, x, ei, ew, silhouette_sample=silhouette_sample,
+                                 score_seed=random_state, random_state=seed, **params)
+        row = {"seed": seed, "final_loss": est.loss_history_[-1]["loss"] if est.loss_history_ else None, **scores}
         rows.append(row)
         labels.append(np.asarray(est.labels_))
         if kept_row is None or sign * row[criterion] > sign * kept_row[criterion]:
             kept, kept_row = est, row
         if log is not None:
-            log(f"restart seed {seed}: " + ", ".join(f"{k} {row[k]:.4f}" for k in CRITERIA)
-                + f" ({row['fit_seconds']:.1f} s)")
+            log(f"restart seed {seed}: {scores_text(row)}")
     for row in rows:
         row["chosen"] = row is kept_row
     return RestartsResult(kept, int(kept_row["seed"]), rows, criterion, labels)

@@ -45,7 +45,8 @@ from torch import Tensor
 from graphcl.errors import GraphclInputError
 from graphcl.validation import check_choice, check_edge_index, check_edge_weight, check_features, check_int
 
-__all__ = ["CRITERIA", "DEFAULT_GRID", "SelectionResult", "clustering_scores", "graph_inputs", "select"]
+__all__ = ["CRITERIA", "DEFAULT_GRID", "SelectionResult", "clustering_scores", "graph_inputs", "homogeneous_method",
+           "scored_fit", "scores_text", "select"]
 
 #: criterion -> +1 (larger is better) or -1 (smaller is better)
 CRITERIA = {"modularity": 1.0, "conductance": -1.0, "silhouette": 1.0}
@@ -108,6 +109,39 @@ def clustering_scores(edge_index: Tensor, edge_weight: Optional[Tensor], labels:
     return scores
 
 
+def scored_fit(cls: Any, n_clusters: int, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], *,
+               silhouette_sample: int, score_seed: int, **params: Any):
+    """Fit ``cls(n_clusters, **params)`` on ``(x, edge_index, edge_weight)`` and score its
+    clustering without labels.
+
+    Returns:
+        ``(estimator, row)``: ``row`` holds ``fit_seconds``, ``n_predicted_clusters`` and the
+        :func:`clustering_scores` (silhouette sample drawn from ``score_seed``).
+    """
+    t0 = time.perf_counter()
+    est = cls(n_clusters, **params)
+    est.fit(x, edge_index, edge_weight)
+    row = {"fit_seconds": time.perf_counter() - t0, "n_predicted_clusters": int(len(np.unique(est.labels_)))}
+    row.update(clustering_scores(edge_index, edge_weight, est.labels_, est.embeddings_,
+                                 silhouette_sample=silhouette_sample, random_state=score_seed))
+    return est, row
+
+
+def scores_text(row: Mapping[str, Any]) -> str:
+    """``"modularity …, conductance …, silhouette … (… s)"`` of a :func:`scored_fit` row."""
+    return ", ".join(f"{k} {row[k]:.4f}" for k in CRITERIA) + f" ({row['fit_seconds']:.1f} s)"
+
+
+def homogeneous_method(method: str, caller: str):
+    """The registry entry of ``method``, refused unless it is homogeneous."""
+    from graphcl import models
+
+    info = models.info(method)
+    if info.family != "homogeneous":
+        raise GraphclInputError(f"{caller} works on homogeneous methods; {method!r} is {info.family}")
+    return info
+
+
 def graph_inputs(data: Any, edge_index: Optional[Tensor], caller: str = "select"):
     """``(x, edge_index, edge_weight)`` of a ``Data`` or tensors, checked; never ``y``."""
     if isinstance(data, Tensor):
@@ -162,13 +196,10 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     Returns:
         A :class:`SelectionResult`.
     """
-    from graphcl import models
     from graphcl.ops import smooth_features
 
     check_choice(criterion, "criterion", tuple(CRITERIA))
-    info = models.info(method)
-    if info.family != "homogeneous":
-        raise GraphclInputError(f"select works on homogeneous methods; {method!r} is {info.family}")
+    info = homogeneous_method(method, "select")
     grid_values = _check_grid(grid or {})
     x, ei, ew = graph_inputs(data, edge_index)
     params = dict(params or {})
@@ -188,18 +219,13 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     def fit(h: int, r: int, t: float) -> Dict[str, Any]:
         if h not in inputs:
             inputs[h] = x if h == 0 else smooth_features(x, ei, ew, hops=h)
-        t0 = time.perf_counter()
-        est = info.cls(n_clusters, order=r, temperature=t, random_state=random_state, **params)
-        est.fit(inputs[h], ei, ew)
-        row = {"input_hops": h, "order": r, "temperature": t, "fit_seconds": time.perf_counter() - t0,
-               "n_predicted_clusters": int(len(np.unique(est.labels_)))}
-        row.update(clustering_scores(ei, ew, est.labels_, est.embeddings_, silhouette_sample=silhouette_sample,
-                                     random_state=random_state))
+        est, scores = scored_fit(info.cls, n_clusters, inputs[h], ei, ew, silhouette_sample=silhouette_sample,
+                                 score_seed=random_state, order=r, temperature=t, random_state=random_state, **params)
+        row = {"input_hops": h, "order": r, "temperature": t, **scores}
         fitted[(h, r, t)] = est
         grid_rows.append(row)
         if log is not None:
-            log(f"select {method}: input_hops={h} order={r} temperature={t:g}: " +
-                ", ".join(f"{k} {row[k]:.4f}" for k in CRITERIA) + f" ({row['fit_seconds']:.1f} s)")
+            log(f"select {method}: input_hops={h} order={r} temperature={t:g}: {scores_text(row)}")
         return row
 
     def best(rows: List[Dict[str, Any]]) -> Dict[str, Any]:

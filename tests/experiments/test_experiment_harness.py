@@ -220,18 +220,28 @@ def test_meow_config_holds_the_reference_values():
     assert (ada["projection_channels"], ada["top_k"], ada["epochs"], ada["dropout"]) == (16, [8, 31], 3000, 0.0)
 
 
-def test_selected_script_runs_the_grid_on_the_default_block_and_records_it(tmp_path):
-    cfg = tmp_path / "scgc.yaml"
-    text = (ROOT / "experiments" / "configs" / "scgc.yaml").read_text()
+def _small_config(tmp_path, name: str):
+    """``configs/<name>`` with a 16-unit encoder and one pretraining epoch, in ``tmp_path``."""
+    cfg = tmp_path / name
+    text = (ROOT / "experiments" / "configs" / name).read_text()
     cfg.write_text(text.replace("hidden_channels: [500, 500, 2000]", "hidden_channels: [16]")
                    .replace("pretrain_epochs: 30", "pretrain_epochs: 1"))
-    out = tmp_path / "sel.json"
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "experiments" / "selected.py"), "--dataset", "usps", "--seeds", "0", "--epochs", "2",
-         "--config", str(cfg), "--out", str(out)],
-        capture_output=True, text=True, timeout=TIMEOUT, env={**ENV, "GRAPHCL_CACHE": str(tmp_path / "cache")},
-    )
+    return cfg
+
+
+def _run_script(script: str, tmp_path, *args):
+    """``python experiments/<script> ARGS`` with a private cache; asserts it succeeded."""
+    proc = subprocess.run([sys.executable, str(ROOT / "experiments" / script), *map(str, args)],
+                          capture_output=True, text=True, timeout=TIMEOUT,
+                          env={**ENV, "GRAPHCL_CACHE": str(tmp_path / "cache")})
     assert proc.returncode == 0, proc.stderr
+
+
+def test_selected_script_runs_the_grid_on_the_default_block_and_records_it(tmp_path):
+    cfg = _small_config(tmp_path, "scgc.yaml")
+    out = tmp_path / "sel.json"
+    _run_script("selected.py", tmp_path, "--dataset", "usps", "--seeds", "0", "--epochs", "2", "--config", cfg,
+                "--out", out)
     res = json.loads(out.read_text())
     default = load_config(cfg, "scgc_star", "default")
     assert res["method"] == "selected" and res["config"]["criterion"] == "modularity"
@@ -248,17 +258,10 @@ def test_selected_script_runs_the_grid_on_the_default_block_and_records_it(tmp_p
 
 
 def test_restarts_script_keeps_the_best_restart_and_records_every_one(tmp_path):
-    cfg = tmp_path / "pamc.yaml"
-    text = (ROOT / "experiments" / "configs" / "pamc.yaml").read_text()
-    cfg.write_text(text.replace("hidden_channels: [500, 500, 2000]", "hidden_channels: [16]")
-                   .replace("pretrain_epochs: 30", "pretrain_epochs: 1"))
+    cfg = _small_config(tmp_path, "pamc.yaml")
     out = tmp_path / "rs.json"
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "experiments" / "restarts.py"), "--method", "pamc", "--dataset", "cora", "--seeds",
-         "1", "--epochs", "2", "--restarts", "2", "--config", str(cfg), "--out", str(out)],
-        capture_output=True, text=True, timeout=TIMEOUT, env={**ENV, "GRAPHCL_CACHE": str(tmp_path / "cache")},
-    )
-    assert proc.returncode == 0, proc.stderr
+    _run_script("restarts.py", tmp_path, "--method", "pamc", "--dataset", "cora", "--seeds", "1", "--epochs", "2",
+                "--restarts", "2", "--config", cfg, "--out", out)
     res = json.loads(out.read_text())
     assert res["method"] == "pamc_restarts2"
     assert res["config"]["order"] == load_config(cfg, "pamc", "cora")["order"]  # the usual config block
