@@ -132,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="label-free selection (homogeneous methods): fit a small grid (input X or A_hat^2 X, influence "
                           "order 1 or 3, then the temperature x0.5 / x2) and keep the best clustering by --select-criterion; "
                           "summary.json lists every grid point (see docs/selection.md)")
+    fit.add_argument("--select-max-positives", type=float, default=256.0, metavar="P",
+                     help="--select skips an influence order above the grid's smallest whose positive pairs exceed P per "
+                          "node on average (default 256)")
     fit.add_argument("--select-criterion", default="modularity", choices=("modularity", "conductance", "silhouette"),
                      help="label-free score of --select and --restarts (default modularity)")
     fit.add_argument("--restarts", type=int, default=1, metavar="R",
@@ -432,7 +435,8 @@ def cmd_fit(args) -> int:
             from graphcl.selection import select
 
             selection = select(args.method, data, k, params={**params, "device": args.device}, random_state=args.seed,
-                               criterion=args.select_criterion, log=lambda text: _say(args, text))
+                               criterion=args.select_criterion, max_positives=args.select_max_positives,
+                               log=lambda text: _say(args, text))
             model = selection.estimator
         else:
             model.fit(data, resume=args.resume)

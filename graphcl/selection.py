@@ -15,6 +15,14 @@ fits and two autoencoder pretrainings:
    \hat A^k`;
 2. at the best pair, the temperature scaled by each of ``temperature_scale`` (two fits).
 
+An influence order whose positive-weight matrix holds more than ``max_positives`` pairs per
+node on average is **skipped** (for every input: ``W`` depends on the graph alone), except the
+grid's smallest order, which is always fitted. Such a matrix is no longer a neighbourhood (on
+Amazon Photo, order 3 links each node to 2,519 others, a third of the graph) and its ``nnz · d``
+term dominates an epoch's time and memory (Photo's order-3 fits took 3× the order-1 fit), which
+would break the selection's cost bound (a few default fits, memory ``O(nnz · d + N · d)``). The
+skipped orders and their pair counts are recorded (``SelectionResult.skipped``).
+
 The fits of one input share their pretrained autoencoder (through a cache folder, a private one
 when the estimator's ``cache`` is off). Every grid point records every score, whatever the
 criterion:
@@ -43,14 +51,16 @@ import torch
 from torch import Tensor
 
 from graphcl.errors import GraphclInputError
-from graphcl.validation import check_choice, check_edge_index, check_edge_weight, check_features, check_int
+from graphcl.validation import check_choice, check_edge_index, check_edge_weight, check_features, check_float, check_int
 
-__all__ = ["CRITERIA", "DEFAULT_GRID", "SelectionResult", "clustering_scores", "graph_inputs", "homogeneous_method",
+__all__ = ["CRITERIA", "DEFAULT_GRID", "DEFAULT_MAX_POSITIVES", "SelectionResult", "clustering_scores", "graph_inputs", "homogeneous_method",
            "scored_fit", "scores_text", "select"]
 
 #: criterion -> +1 (larger is better) or -1 (smaller is better)
 CRITERIA = {"modularity": 1.0, "conductance": -1.0, "silhouette": 1.0}
 DEFAULT_GRID: Dict[str, Sequence[float]] = {"input_hops": (0, 2), "order": (1, 3), "temperature_scale": (0.5, 2.0)}
+#: Mean positive pairs per node above which :func:`select` skips an influence order.
+DEFAULT_MAX_POSITIVES = 256.0
 
 
 @dataclass
@@ -66,6 +76,8 @@ class SelectionResult:
         criterion: The criterion the choice maximised (conductance: minimised).
         grid_labels: The hard labels of each grid point, in ``grid`` order (not in
             :meth:`summary`): what a study of the criterion scores after the fact.
+        skipped: One dict per influence order that was not fitted: ``order``,
+            ``positive_pairs``, ``positives_per_node`` and ``max_positives``.
         input_hops: ``choice["input_hops"]``: ``estimator.predict`` expects features propagated
             this many hops (:func:`graphcl.ops.smooth_features`), not the raw ``X``.
     """
@@ -75,6 +87,7 @@ class SelectionResult:
     grid: List[Dict[str, Any]] = field(default_factory=list)
     criterion: str = "modularity"
     grid_labels: List[np.ndarray] = field(default_factory=list, repr=False)
+    skipped: List[Dict[str, Any]] = field(default_factory=list)
 
     @property
     def input_hops(self) -> int:
@@ -82,7 +95,8 @@ class SelectionResult:
 
     def summary(self) -> Dict[str, Any]:
         """The grid and the choice, JSON-ready."""
-        return {"criterion": self.criterion, "choice": dict(self.choice), "grid": [dict(g) for g in self.grid]}
+        return {"criterion": self.criterion, "choice": dict(self.choice), "grid": [dict(g) for g in self.grid],
+                "skipped": [dict(g) for g in self.skipped]}
 
 
 def clustering_scores(edge_index: Tensor, edge_weight: Optional[Tensor], labels: np.ndarray, embeddings: np.ndarray,
@@ -177,7 +191,7 @@ def _check_grid(grid: Mapping[str, Sequence[float]]) -> Dict[str, List[float]]:
 def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tensor] = None,
            params: Optional[Mapping[str, Any]] = None, grid: Optional[Mapping[str, Sequence[float]]] = None,
            criterion: str = "modularity", random_state: int = 0, silhouette_sample: int = 2000,
-           log=None) -> SelectionResult:
+           max_positives: Optional[float] = DEFAULT_MAX_POSITIVES, log=None) -> SelectionResult:
     """Fit ``method`` over a small grid and keep the best configuration by a label-free score.
 
     Args:
@@ -191,6 +205,10 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
             ``temperature_scale``).
         criterion: ``"modularity"``, ``"conductance"`` or ``"silhouette"``.
         random_state: The seed of every fit and of the silhouette sample.
+        silhouette_sample: Nodes in the silhouette's seeded sample.
+        max_positives: Skip an influence order (other than the grid's smallest) whose
+            positive-weight matrix has more pairs than this per node on average (``None``: fit
+            every order).
         log: ``callable(str)`` told about each grid point (``None``: quiet).
 
     Returns:
@@ -199,6 +217,7 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     from graphcl.ops import smooth_features
 
     check_choice(criterion, "criterion", tuple(CRITERIA))
+    check_float(max_positives, "max_positives", 0.0, min_inclusive=False, allow_none=True)
     info = homogeneous_method(method, "select")
     grid_values = _check_grid(grid or {})
     x, ei, ew = graph_inputs(data, edge_index)
@@ -207,6 +226,7 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     params.pop("random_state", None)
     base_t = float(params.pop("temperature", info.cls().temperature))
     params.pop("order", None)
+    orders, skipped = _affordable_orders(info.cls, params, x.size(0), ei, ew, grid_values["order"], max_positives, log)
     private_cache = None
     if params.get("cache", True) is False:
         private_cache = tempfile.mkdtemp(prefix="graphcl-select-")  # shared pretraining across the grid
@@ -232,7 +252,7 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
         return max(rows, key=lambda row: sign * row[criterion])  # first of equals: grid order
 
     try:
-        stage1 = [fit(h, r, base_t) for h in grid_values["input_hops"] for r in grid_values["order"]]
+        stage1 = [fit(h, r, base_t) for h in grid_values["input_hops"] for r in orders]
         top = best(stage1)
         stage2 = [fit(top["input_hops"], top["order"], base_t * s) for s in grid_values["temperature_scale"]
                   if s != 1.0]
@@ -245,4 +265,27 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     choice = {k: chosen[k] for k in ("input_hops", "order", "temperature")}
     grid_labels = [fitted[(row["input_hops"], row["order"], row["temperature"])].labels_ for row in grid_rows]
     return SelectionResult(fitted[(choice["input_hops"], choice["order"], choice["temperature"])], choice, grid_rows,
-                           criterion, grid_labels)
+                           criterion, grid_labels, skipped)
+
+
+def _affordable_orders(cls: Any, params: Mapping[str, Any], n: int, edge_index: Tensor, edge_weight: Optional[Tensor],
+                       orders: Sequence[int], max_positives: Optional[float], log) -> tuple:
+    """The grid's influence orders whose positive-weight matrix has at most ``max_positives``
+    pairs per node (the smallest order always), and a record of each one skipped."""
+    orders = list(dict.fromkeys(int(r) for r in orders))
+    if max_positives is None or len(orders) == 1:
+        return orders, []
+    smallest = min(orders)
+    kept, skipped = [], []
+    for r in orders:
+        if r != smallest:
+            probe = cls(2, order=r, influence=params.get("influence"))
+            pairs = int(probe.positive_weights(edge_index, edge_weight, n)[0].size(1))
+            if pairs > max_positives * n:
+                skipped.append({"order": r, "positive_pairs": pairs, "positives_per_node": pairs / n,
+                                "max_positives": float(max_positives)})
+                if log is not None:
+                    log(f"select: order {r} skipped: {pairs / n:.0f} positive pairs per node > {max_positives:g}")
+                continue
+        kept.append(r)
+    return kept, skipped

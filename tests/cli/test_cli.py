@@ -484,6 +484,17 @@ def test_fit_select_writes_the_grid_and_the_choice(tiny20, tmp_path, capsys):
     chosen = next(g for g in sel["grid"] if g["chosen"])
     assert sel["choice"] == {k: chosen[k] for k in ("input_hops", "order", "temperature")}
     assert summary["params"]["order"] == chosen["order"] and (out / "labels.csv").is_file() and "metrics" in summary
+    assert sel["skipped"] == []  # 20 nodes: no order reaches 256 positives per node
+
+
+def test_fit_select_skips_orders_above_the_positives_cap(tiny20, tmp_path, capsys):
+    out = tmp_path / "sel"
+    code, _, err = run(capsys, "fit", "--method", "pamc", *_user(tiny20), "--epochs", 2, "--config", tiny20 / "tiny.yaml",
+                       "--out", out, "--quiet", "--select", "--select-max-positives", 1)
+    assert code == 0, err
+    sel = json.loads((out / "summary.json").read_text())["selection"]
+    assert len(sel["grid"]) == 4 and {g["order"] for g in sel["grid"]} == {1}
+    assert [s["order"] for s in sel["skipped"]] == [3] and sel["skipped"][0]["positives_per_node"] > 1
 
 
 @pytest.mark.parametrize("extra, needle", [

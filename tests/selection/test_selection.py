@@ -88,3 +88,24 @@ def test_bad_selection_arguments():
         select("pamc", g, 3, grid={"lr": [1e-3]})
     with pytest.raises(GraphclInputError, match=r"grid\['order'\]\[0\] must be a positive integer"):
         select("pamc", g, 3, grid={"order": [0]})
+    with pytest.raises(GraphclInputError, match="max_positives"):
+        select("pamc", g, 3, max_positives=0)
+
+
+def test_orders_with_too_many_positives_are_skipped_and_recorded(one_thread):
+    from graphcl.models import SCGCStar
+
+    g = graph()
+    pairs = {r: SCGCStar(3, order=r).positive_weights(g.edge_index, None, 150)[0].size(1) for r in (1, 3)}
+    cap = (pairs[1] + pairs[3]) / 2 / 150  # between the two orders' mean positives per node
+    res = select("scgc_star", g, 3, params=SMALL, max_positives=cap)
+    assert [(r["input_hops"], r["order"]) for r in res.grid[:2]] == [(0, 1), (2, 1)]
+    assert len(res.grid) == 4 and all(r["order"] == 1 for r in res.grid)
+    assert res.skipped == [{"order": 3, "positive_pairs": pairs[3], "positives_per_node": pairs[3] / 150,
+                            "max_positives": cap}]
+    assert res.summary()["skipped"] == res.skipped
+    # the grid's smallest order is always fitted, however low the cap; None fits every order
+    assert {r["order"] for r in select("scgc_star", g, 3, params=SMALL, max_positives=1e-6,
+                                       grid={"order": [3, 2], "input_hops": [0], "temperature_scale": [1.0]}).grid} == {2}
+    assert select("scgc_star", g, 3, params=SMALL, max_positives=None,
+                  grid={"input_hops": [0], "temperature_scale": [1.0]}).skipped == []
