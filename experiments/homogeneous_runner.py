@@ -67,9 +67,22 @@ def build_parser(doc: str, methods: Sequence[str], config: Path) -> argparse.Arg
     p.add_argument("--out", default=None, help="JSON path (default experiments/results/<method>/<dataset>.json); "
                                                "seeds of the same config already in the file are kept")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override one config value or estimator argument (YAML value, repeatable): an ablation, "
+                        "written by default to experiments/results/ablations/<folder>_<dataset>_<KEY>-<VALUE>.json, "
+                        "never over the config's own results")
     add_common_options(p)
     p.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)  # worker mode
     return p
+
+
+def ablation_suffix(overrides: dict) -> str:
+    """``_KEY-VALUE`` per override, file-name safe (``top_k=[70, 70]`` -> ``_top_k-70-70``)."""
+    parts = []
+    for key, value in overrides.items():
+        text = "-".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+        parts.append("_" + "".join(c if c.isalnum() or c in "._-" else "" for c in f"{key}-{text}"))
+    return "".join(parts)
 
 
 def adopt_fit(pipeline, est, total_seconds: float) -> None:
@@ -199,6 +212,7 @@ def main(
         git_commit,
         load_config,
         now_iso,
+        parse_overrides,
         run_seeds_in_subprocesses,
         write_result,
     )
@@ -211,25 +225,41 @@ def main(
         cfg = load_config(config_file, section, args.dataset)
         if args.method == "kmeans":
             cfg.pop("hops", None)
+        overrides = {}
+        if args.overrides:
+            if args.method in BASELINES:
+                raise GraphclInputError(f"--set changes a method's configuration; {args.method} is a baseline")
+            from graphcl.models import get
+
+            arguments = sorted(set(get(args.method)._get_param_names()) - {"n_clusters", "random_state", "device"})
+            overrides = parse_overrides(args.overrides, cfg, arguments)
         if args.method not in BASELINES:
             if args.epochs is not None:
                 cfg["epochs"] = args.epochs
             if adjust is not None:
                 cfg, folder, flags = adjust(args, cfg)
+            cfg.update(overrides)
         if args.seed is not None:  # worker: one seed, one JSON line
             print(json.dumps(run_one(args, cfg, make_estimator)))
             return 0
-        out = Path(args.out) if args.out else HERE / "results" / folder / f"{args.dataset}.json"
+        config_out = HERE / "results" / folder / f"{args.dataset}.json"
+        ablation_out = HERE / "results" / "ablations" / f"{folder}_{args.dataset}{ablation_suffix(overrides)}.json"
+        out = Path(args.out) if args.out else (ablation_out if overrides else config_out)
+        if overrides and out.resolve() == config_out.resolve():  # an ablation never replaces the config's results
+            raise GraphclInputError(f"--set writes an ablation: give --out another file than {config_out}")
         dirty = check_clean_tree(out, args.allow_dirty, [config_file])  # before any training
         started, commit = now_iso(), git_commit(dirty=True if dirty else None)
         worker = [str(Path(script).resolve()), "--method", args.method, "--dataset", args.dataset,
                   "--config", str(Path(config_file).resolve()), "--device", args.device, *flags]
         if args.epochs is not None:
             worker += ["--epochs", str(args.epochs)]
+        for pair in args.overrides:
+            worker += ["--set", pair]
 
         def save(runs):
             return write_result(out, method=folder, dataset=args.dataset, config=cfg, runs=runs,
-                                started_at=started, device=args.device, commit=commit, argv=invocation)
+                                started_at=started, device=args.device, commit=commit, argv=invocation,
+                                extra={"overrides": overrides} if overrides else None)
 
         invocation = [str(Path(script)), *(sys.argv[1:] if argv is None else argv)]
         runs = run_seeds_in_subprocesses(worker, args.seeds, on_run=save, commit=commit, allow_dirty=dirty,

@@ -112,15 +112,6 @@ def estimator_kwargs(cls, cfg: dict) -> dict:
     return params
 
 
-def ablation_suffix(overrides: dict) -> str:
-    """``_KEY-VALUE`` per override, file-name safe (``top_k=[70, 70]`` -> ``_top_k-70-70``)."""
-    parts = []
-    for key, value in overrides.items():
-        text = "-".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-        parts.append("_" + "".join(c if c.isalnum() or c in "._-" else "" for c in f"{key}-{text}"))
-    return "".join(parts)
-
-
 def run_one(args, cfg: dict) -> dict:
     import numpy as np
     import torch
@@ -246,7 +237,7 @@ def main(argv=None) -> int:
             worker += ["--set", pair]
         name = args.dataset if args.method not in BASELINES else f"{args.dataset}_hetero"
         config_out = HERE / "results" / args.method / f"{name}.json"
-        ablation_out = HERE / "results" / "ablations" / f"{args.method}_{name}{ablation_suffix(overrides)}.json"
+        ablation_out = HERE / "results" / "ablations" / f"{args.method}_{name}{homogeneous_runner.ablation_suffix(overrides)}.json"
         out = Path(args.out) if args.out else (ablation_out if overrides else config_out)
         if overrides and out.resolve() == config_out.resolve():  # an ablation never replaces the config's results
             raise GraphclInputError(f"--set writes an ablation: give --out another file than {config_out}")

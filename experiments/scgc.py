@@ -5,6 +5,7 @@ Examples::
 
     python experiments/scgc.py --method scgc_star --dataset usps --seeds 0 1 2 3 4 5 6 7 8 9
     python experiments/scgc.py --method kmeans_smoothed --dataset cora --seeds 0 1 2 3 4
+    python experiments/scgc.py --method scgc_star --dataset dblp --seeds 0 1 2 --set pretrain_random_state=0
 
 Each seed runs in a fresh subprocess; results go to
 ``experiments/results/<method>/<dataset>.json`` (DESIGN §5). Hyperparameters come from
@@ -17,6 +18,9 @@ except those configured in ``pamc.yaml`` (``pamc.py`` runs them, with its ``--me
 option), plus the two baselines; a registered method reads its config block from the file the
 registry names. Writing into ``experiments/results/`` needs a clean tree (``--allow-dirty``
 records the exception); ``--threads 1`` per job when several run side by side.
+``--set KEY=VALUE`` (any script built on ``homogeneous_runner``) changes one config value or
+estimator argument: an ablation, written to ``experiments/results/ablations/`` and listed apart
+in ``docs/results.md``, never into the config's own file.
 """
 
 from __future__ import annotations

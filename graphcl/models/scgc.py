@@ -139,6 +139,11 @@ class SCGC(GraphclEstimator):
             ``"history"`` (default) or ``"encode"`` (see above).
         random_state: Seed for pretraining, k-means and training: an int, ``None`` (a fresh
             seed, kept in ``random_state_``) or a NumPy ``Generator`` (one draw).
+        pretrain_random_state: Seed of the autoencoder pretraining alone (its initial weights
+            and batch order); ``None`` (default): ``random_state``'s seed, so each seed
+            pretrains its own autoencoder. A fixed int shares one pretrained autoencoder across
+            ``random_state`` seeds, as the reference does (it loads one SDCN ``.pkl`` for every
+            run): only the k-means start and training then vary with the seed.
         device: ``"cpu"``, ``"cuda"``, or ``"auto"`` (ignored with ``distributed=True``: the
             process group's device is used).
         cache: Cache pretrained autoencoders (``True``, ``False`` or a folder).
@@ -214,6 +219,7 @@ class SCGC(GraphclEstimator):
         checkpoint_every: int = 10,
         distributed: bool = False,
         reseed_empty: Optional[bool] = False,
+        pretrain_random_state: Optional[int] = None,
         **deprecated: Any,
     ) -> None:
         self.n_clusters = n_clusters
@@ -243,6 +249,7 @@ class SCGC(GraphclEstimator):
         self.checkpoint_every = checkpoint_every
         self.distributed = distributed
         self.reseed_empty = reseed_empty
+        self.pretrain_random_state = pretrain_random_state
         self._take_deprecated(deprecated)
 
     # -- building blocks -------------------------------------------------------------------
@@ -278,6 +285,8 @@ class SCGC(GraphclEstimator):
         for name in ("embedding_dim", "pretrain_batch_size", "kmeans_n_init", "block_size"):
             check_int(getattr(self, name), name)
         check_int(self.pretrain_epochs, "pretrain_epochs", minimum=0)
+        if self.pretrain_random_state is not None:
+            check_int(self.pretrain_random_state, "pretrain_random_state", minimum=0, maximum=2**32 - 1)
         b = check_int(self.batch_size, "batch_size", minimum=2, allow_none=True)
         check_choice(self.partners, "partners", PARTNER_MODES)
         check_float(self.max_hours, "max_hours", 0.0, min_inclusive=False, allow_none=True)
@@ -302,7 +311,7 @@ class SCGC(GraphclEstimator):
             epochs=self.pretrain_epochs if pretrain else 0,
             lr=self.pretrain_lr,
             batch_size=self.pretrain_batch_size,
-            random_state=self.random_state_ if hasattr(self, "random_state_") else seed_from(self.random_state),
+            random_state=self._pretrain_seed(),
             device=device,
             cache=self.cache if pretrain else False,
         )
@@ -310,6 +319,11 @@ class SCGC(GraphclEstimator):
         if self._has_decoder:
             return ae.encoder, ae.decoder
         return ae.encoder, None
+
+    def _pretrain_seed(self) -> int:
+        if self.pretrain_random_state is not None:
+            return seed_from(self.pretrain_random_state, "pretrain_random_state")
+        return self.random_state_ if hasattr(self, "random_state_") else seed_from(self.random_state)
 
     # -- estimator API ---------------------------------------------------------------------
     def fit(

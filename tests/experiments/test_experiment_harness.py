@@ -307,3 +307,26 @@ def test_restart_tables_rank_seeds_by_each_recorded_score():
     assert rows["training loss"][4] == "-1.00" and rows["training loss"][6] == "0.6000"  # lowest loss: the worst seed
     assert rows["modularity"][4] == "+1.00" and rows["modularity"][6] == "0.9000"
     assert rows["conductance"][4] == "+1.00" and rows["silhouette"][4] == "–"
+
+
+def test_homogeneous_set_writes_an_ablation_and_the_seed_spread_table(tmp_path):
+    cfg = _small_config(tmp_path, "scgc.yaml")
+    results = tmp_path / "results"
+    for a in (3, 4):
+        out = results / "ablations" / f"scgc_star_cora_pretrain_random_state-{a}.json"
+        _run_script("scgc.py", tmp_path, "--method", "scgc_star", "--dataset", "cora", "--seeds", "0", "1",
+                    "--epochs", "2", "--config", cfg, "--set", f"pretrain_random_state={a}", "--out", out)
+        res = json.loads(out.read_text())
+        assert res["overrides"] == {"pretrain_random_state": a} and res["config"]["pretrain_random_state"] == a
+        assert all(f"--set pretrain_random_state={a}" in r["command"] for r in res["runs"])
+    text = make_tables.make_tables(make_tables.load_results(results), {})
+    assert "## Where the seed spread comes from" in text and "## cora" not in text  # an ablation is no row of its own
+    assert re.search(r"\| SCGC\*†? \| cora \| pretraining seed 3 \| 0–1 \|", text)
+    assert "within a pretraining (k-means start, training)" in text
+    # an unknown key, or --set on a baseline, fails before any training
+    for args, message in ((["--method", "scgc_star", "--set", "pretrain_seed=1"], "not a key of this config block"),
+                          (["--method", "kmeans", "--set", "n_init=3"], "is a baseline")):
+        proc = subprocess.run([sys.executable, str(ROOT / "experiments" / "scgc.py"), *args, "--dataset", "cora",
+                               "--seeds", "0", "--out", str(tmp_path / "x.json")],
+                              capture_output=True, text=True, timeout=TIMEOUT, env=ENV)
+        assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr

@@ -73,6 +73,34 @@ def test_same_seed_same_labels():
     assert np.array_equal(SCGCStar(4, **kw).fit(data).labels_, SCGCStar(4, **kw).fit(data).labels_)
 
 
+def test_pretrain_random_state_shares_one_autoencoder_across_seeds(monkeypatch):
+    import graphcl.models.scgc as scgc_module
+
+    seen = []
+    real = scgc_module.pretrain_autoencoder
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["random_state"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scgc_module, "pretrain_autoencoder", spy)
+    data = hidden_signal_graph(3, n=120)
+    kw = dict(order=1, epochs=1, **SMALL)
+    nets = [SCGCStar(4, random_state=s, pretrain_random_state=7, **kw) for s in (0, 1)]
+    encoders = [est.build_network(data.x, torch.device("cpu"))[0] for est in nets]
+    for a, b in zip(encoders[0].parameters(), encoders[1].parameters()):
+        assert torch.equal(a, b)  # one pretrained autoencoder for both seeds
+    own = [SCGCStar(4, random_state=s, **kw).build_network(data.x, torch.device("cpu"))[0] for s in (0, 1)]
+    assert not torch.equal(next(own[0].parameters()), next(own[1].parameters()))  # default: one per seed
+    assert seen == [7, 7, 0, 1]
+    # a fit with a shared pretraining is reproducible
+    a = SCGCStar(4, random_state=0, pretrain_random_state=7, **kw).fit(data)
+    b = SCGCStar(4, random_state=0, pretrain_random_state=7, **kw).fit(data)
+    assert np.array_equal(a.labels_, b.labels_) and seen[-2:] == [7, 7]
+    with pytest.raises(GraphclInputError, match="pretrain_random_state"):
+        SCGCStar(4, pretrain_random_state=-1, **kw).fit(data)
+
+
 def test_bad_input():
     data = hidden_signal_graph(0, n=50)
     est = SCGCStar(4, epochs=1, **SMALL)
