@@ -293,7 +293,7 @@ def _write(path: Path, data: bytes) -> None:
         ("dblp", "dblp_graph.txt", b"0 1 2\r\n3 4 5\r\n"),
         ("dblp", "dblp_graph.txt", b"0 1\r\n1 99999\r\n"),
         ("dblp", "dblp.txt.gz", b"\x1f\x8b\x08\x00garbage"),
-        ("dblp", "dblp.txt.gz", gzip.compress(b"0.1 0.2\n0.3 0.4\n")),
+        ("dblp", "dblp.txt.gz", gzip.compress(b"0.1 0.2\n0.3 0.4\n", mtime=0)),
         ("dblp", "dblp_label.txt", b"0\r\n1\r\n"),
         ("dblp", "dblp_label.txt", b"x\r\n"),
         ("cora", "ind.cora.allx", b"not a pickle at all"),
