@@ -31,6 +31,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from graphcl.experiment import METRICS, PROVENANCE_KEYS  # noqa: E402
 from graphcl.selection import CRITERIA as SELECTION_CRITERIA  # noqa: E402  (criterion -> +1 / -1)
+from graphcl.selection import SELECT_CRITERIA  # noqa: E402
 
 HOMOGENEOUS = ["usps", "acm", "dblp", "cite", "cora", "photo"]
 METHOD_ORDER = ["kmeans", "kmeans_smoothed", "scgc", "scgc_star", "selected", "pamc", "pamc_reference", "pamc_soft"]
@@ -320,9 +321,12 @@ def selection_study(grids: list) -> dict:
     ``"best"`` (the grid point with the best ACC: reads labels, an upper bound) and
     ``"first"`` (the first grid point, the ``default:`` block's own configuration)."""
     out = {}
-    for name, sign in SELECTION_CRITERIA.items():
+    for name, sign in SELECT_CRITERIA.items():
         rho_acc, rho_nmi, acc, nmi = [], [], [], []
-        for grid in grids:
+        scored = [grid for grid in grids if all(name in g for g in grid)]  # older files lack modularity_gain
+        if not scored:
+            continue
+        for grid in scored:
             score = [sign * g[name] for g in grid]
             for rho, key in ((rho_acc, "acc"), (rho_nmi, "nmi")):
                 r = _rank_correlation(score, [g["evaluation"][key] for g in grid])
@@ -332,7 +336,7 @@ def selection_study(grids: list) -> dict:
             acc.append(pick["acc"]), nmi.append(pick["nmi"])
         out[name] = {"rho_acc": float(np.mean(rho_acc)) if rho_acc else None,
                      "rho_nmi": float(np.mean(rho_nmi)) if rho_nmi else None,
-                     "acc": float(np.mean(acc)), "nmi": float(np.mean(nmi))}
+                     "acc": float(np.mean(acc)), "nmi": float(np.mean(nmi)), "seeds": len(scored)}
     best = [max(grid, key=lambda g: g["evaluation"]["acc"])["evaluation"] for grid in grids]
     out["best"] = {"acc": float(np.mean([b["acc"] for b in best])), "nmi": float(np.mean([b["nmi"] for b in best]))}
     out["first"] = {"acc": float(np.mean([g[0]["evaluation"]["acc"] for g in grids])),
@@ -357,7 +361,9 @@ def selection_tables(results: dict) -> list:
                       "correlation, over the fitted grid points of a seed, between the criterion (sign-flipped for",
                       "conductance, so higher is better) and ACC or NMI, averaged over seeds; `picks` is the mean",
                       "ACC / NMI of the point the criterion would choose among the points fitted (the temperature",
-                      "stage followed modularity's choice, so for the other two criteria this is an approximation).",
+                      "stage followed the run's own criterion, so for the others this is an approximation).",
+                      "`modularity_gain` is the modularity minus that of k-means on the grid point's own input (X or",
+                      "Â²X); files written before it was recorded count in its `seeds` only when they have it.",
                       "`first grid point` is the `default:` block's own configuration (raw X, order 1, T); `best",
                       "grid point` reads the labels and bounds what any criterion could pick.", "",
                       "| method | dataset | seeds | criterion | ρ with ACC | ρ with NMI | picks ACC / NMI |",
@@ -365,9 +371,9 @@ def selection_tables(results: dict) -> list:
         study = selection_study(grids)
         label = method_label(method).split(",")[0]
         seeds = len(grids)
-        for name in SELECTION_CRITERIA:
+        for name in (n for n in SELECT_CRITERIA if n in study):
             st = study[name]
-            lines.append(f"| {label} | {dataset} | {seeds} | {name} | {_rho_cell(st['rho_acc'])} | {_rho_cell(st['rho_nmi'])} | "
+            lines.append(f"| {label} | {dataset} | {st['seeds']} | {name} | {_rho_cell(st['rho_acc'])} | {_rho_cell(st['rho_nmi'])} | "
                          f"{st['acc']:.4f} / {st['nmi']:.4f} |")
         for name, text in (("first", "first grid point"), ("best", "best grid point (labels)")):
             lines.append(f"| {label} | {dataset} | {seeds} | {text} | | | {study[name]['acc']:.4f} / "

@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE))
 import homogeneous_runner  # noqa: E402
 
 CONFIG = HERE / "configs" / "scgc.yaml"
-CRITERIA = ("modularity", "conductance", "silhouette")
+CRITERIA = ("modularity", "conductance", "silhouette", "modularity_gain")
 
 
 class SelectingEstimator:

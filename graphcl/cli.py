@@ -135,8 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--select-max-positives", type=float, default=256.0, metavar="P",
                      help="--select skips an influence order above the grid's smallest whose positive pairs exceed P per "
                           "node on average (default 256)")
-    fit.add_argument("--select-criterion", default="modularity", choices=("modularity", "conductance", "silhouette"),
-                     help="label-free score of --select and --restarts (default modularity)")
+    fit.add_argument("--select-criterion", default="modularity",
+                     choices=("modularity", "conductance", "silhouette", "modularity_gain"),
+                     help="label-free score of --select and --restarts (default modularity; modularity_gain: --select "
+                          "only, the modularity minus that of k-means on the grid point's input)")
     fit.add_argument("--restarts", type=int, default=1, metavar="R",
                      help="homogeneous methods: fit the configuration from R seeds (SEED*R .. SEED*R+R-1) and keep the "
                           "best clustering by --select-criterion; summary.json lists every restart (docs/selection.md)")
@@ -403,6 +405,9 @@ def cmd_fit(args) -> int:
         raise UsageError(f"--restarts must be a positive integer, got {args.restarts}")
     if args.select and args.restarts > 1:
         raise UsageError("--restarts and --select: choose one (together they would fit 6 x R configurations)")
+    if args.restarts > 1 and args.select_criterion == "modularity_gain":
+        raise UsageError("--select-criterion modularity_gain is for --select: the restarts share one input, so it "
+                         "orders them as modularity does")
     _check_options(args)
     config, config_source = hyperparameters(args.method, args.dataset, args.config)
     cls, params, origins = _estimator_params(args.method, config, config_source, args)

@@ -53,11 +53,13 @@ from torch import Tensor
 from graphcl.errors import GraphclInputError
 from graphcl.validation import check_choice, check_edge_index, check_edge_weight, check_features, check_float, check_int
 
-__all__ = ["CRITERIA", "DEFAULT_GRID", "DEFAULT_MAX_POSITIVES", "SelectionResult", "clustering_scores", "graph_inputs", "homogeneous_method",
+__all__ = ["CRITERIA", "DEFAULT_GRID", "DEFAULT_MAX_POSITIVES", "SELECT_CRITERIA", "SelectionResult", "clustering_scores", "graph_inputs", "homogeneous_method",
            "scored_fit", "scores_text", "select"]
 
 #: criterion -> +1 (larger is better) or -1 (smaller is better)
 CRITERIA = {"modularity": 1.0, "conductance": -1.0, "silhouette": 1.0}
+#: :func:`select`'s criteria: :data:`CRITERIA` plus ``modularity_gain`` (see :func:`select`)
+SELECT_CRITERIA = {**CRITERIA, "modularity_gain": 1.0}
 DEFAULT_GRID: Dict[str, Sequence[float]] = {"input_hops": (0, 2), "order": (1, 3), "temperature_scale": (0.5, 2.0)}
 #: Mean positive pairs per node above which :func:`select` skips an influence order.
 DEFAULT_MAX_POSITIVES = 256.0
@@ -99,11 +101,8 @@ class SelectionResult:
                 "skipped": [dict(g) for g in self.skipped]}
 
 
-def clustering_scores(edge_index: Tensor, edge_weight: Optional[Tensor], labels: np.ndarray, embeddings: np.ndarray,
-                      *, silhouette_sample: int = 2000, random_state: int = 0) -> Dict[str, float]:
-    """The label-free scores of one clustering: ``modularity`` and ``conductance`` on the graph
-    (edges symmetrised), ``silhouette`` (cosine) of the embedding on a seeded sample."""
-    from sklearn.metrics import silhouette_score
+def _graph_scores(edge_index: Tensor, edge_weight: Optional[Tensor], labels: np.ndarray) -> Dict[str, float]:
+    """``modularity`` and ``conductance`` of a hard clustering on the graph (edges symmetrised)."""
     from torch_geometric.utils import to_undirected
 
     from graphcl.metrics import conductance, modularity
@@ -111,7 +110,17 @@ def clustering_scores(edge_index: Tensor, edge_weight: Optional[Tensor], labels:
     n = labels.shape[0]
     lab = torch.as_tensor(labels, dtype=torch.long)
     ei, w = to_undirected(edge_index, edge_weight, num_nodes=n, reduce="mean")
-    scores = {"modularity": modularity(ei, lab, w, n), "conductance": float(conductance(ei, lab, w, n))}
+    return {"modularity": modularity(ei, lab, w, n), "conductance": float(conductance(ei, lab, w, n))}
+
+
+def clustering_scores(edge_index: Tensor, edge_weight: Optional[Tensor], labels: np.ndarray, embeddings: np.ndarray,
+                      *, silhouette_sample: int = 2000, random_state: int = 0) -> Dict[str, float]:
+    """The label-free scores of one clustering: ``modularity`` and ``conductance`` on the graph
+    (edges symmetrised), ``silhouette`` (cosine) of the embedding on a seeded sample."""
+    from sklearn.metrics import silhouette_score
+
+    n = labels.shape[0]
+    scores = _graph_scores(edge_index, edge_weight, labels)
     # scikit-learn's own sample (silhouette_score(..., sample_size, random_state) draws these rows)
     sample = np.random.RandomState(int(random_state)).permutation(n)[: min(int(silhouette_sample), n)]
     if len(np.unique(labels[sample])) < 2:
@@ -192,7 +201,7 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
            params: Optional[Mapping[str, Any]] = None, grid: Optional[Mapping[str, Sequence[float]]] = None,
            criterion: str = "modularity", random_state: int = 0, silhouette_sample: int = 2000,
            max_positives: Optional[float] = DEFAULT_MAX_POSITIVES, log=None) -> SelectionResult:
-    """Fit ``method`` over a small grid and keep the best configuration by a label-free score.
+    r"""Fit ``method`` over a small grid and keep the best configuration by a label-free score.
 
     Args:
         method: A registered homogeneous method (``"scgc_star"``, ``"pamc"``, ...).
@@ -203,7 +212,13 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
             overrides ``order`` and ``temperature``.
         grid: Overrides of :data:`DEFAULT_GRID` (``input_hops``, ``order``,
             ``temperature_scale``).
-        criterion: ``"modularity"``, ``"conductance"`` or ``"silhouette"``.
+        criterion: ``"modularity"``, ``"conductance"``, ``"silhouette"`` or
+            ``"modularity_gain"``: the clustering's modularity minus that of k-means on the
+            grid point's own input (``X`` or :math:`\hat A^h X`, ``n_clusters`` clusters, the
+            estimator's ``kmeans_n_init`` restarts, seed ``random_state``). Propagating the
+            input along the edges raises the modularity of any clustering of it, whatever the
+            classes; the gain scores what the method adds to its input. Every grid point
+            records ``input_modularity`` and ``modularity_gain`` whatever the criterion.
         random_state: The seed of every fit and of the silhouette sample.
         silhouette_sample: Nodes in the silhouette's seeded sample.
         max_positives: Skip an influence order (other than the grid's smallest) whose
@@ -216,7 +231,7 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     """
     from graphcl.ops import smooth_features
 
-    check_choice(criterion, "criterion", tuple(CRITERIA))
+    check_choice(criterion, "criterion", tuple(SELECT_CRITERIA))
     check_float(max_positives, "max_positives", 0.0, min_inclusive=False, allow_none=True)
     info = homogeneous_method(method, "select")
     grid_values = _check_grid(grid or {})
@@ -234,14 +249,18 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     inputs: Dict[int, Tensor] = {}
     fitted: Dict[tuple, Any] = {}
     grid_rows: List[Dict[str, Any]] = []
-    sign = CRITERIA[criterion]
+    sign = SELECT_CRITERIA[criterion]
+    input_modularity: Dict[int, float] = {}
 
     def fit(h: int, r: int, t: float) -> Dict[str, Any]:
         if h not in inputs:
             inputs[h] = x if h == 0 else smooth_features(x, ei, ew, hops=h)
+            input_modularity[h] = _kmeans_modularity(inputs[h], ei, ew, n_clusters, random_state,
+                                                     int(params.get("kmeans_n_init", info.cls().kmeans_n_init)))
         est, scores = scored_fit(info.cls, n_clusters, inputs[h], ei, ew, silhouette_sample=silhouette_sample,
                                  score_seed=random_state, order=r, temperature=t, random_state=random_state, **params)
-        row = {"input_hops": h, "order": r, "temperature": t, **scores}
+        row = {"input_hops": h, "order": r, "temperature": t, **scores, "input_modularity": input_modularity[h],
+               "modularity_gain": scores["modularity"] - input_modularity[h]}
         fitted[(h, r, t)] = est
         grid_rows.append(row)
         if log is not None:
@@ -266,6 +285,15 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     grid_labels = [fitted[(row["input_hops"], row["order"], row["temperature"])].labels_ for row in grid_rows]
     return SelectionResult(fitted[(choice["input_hops"], choice["order"], choice["temperature"])], choice, grid_rows,
                            criterion, grid_labels, skipped)
+
+
+def _kmeans_modularity(x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], n_clusters: int, seed: int,
+                       n_init: int) -> float:
+    """Modularity on the graph of k-means (``n_init`` restarts) on the features ``x``."""
+    from graphcl.cluster import kmeans
+
+    _, labels = kmeans(x, n_clusters, random_state=seed, n_init=n_init)
+    return _graph_scores(edge_index, edge_weight, labels.cpu().numpy())["modularity"]
 
 
 def _affordable_orders(cls: Any, params: Mapping[str, Any], n: int, edge_index: Tensor, edge_weight: Optional[Tensor],

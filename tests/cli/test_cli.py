@@ -526,6 +526,7 @@ def test_fit_restarts_keeps_the_best_seed_by_modularity(tiny20, tmp_path, capsys
     (["--method", "meow", "--dataset", "acm"], "--restarts works on homogeneous methods"),
     (["--method", "pamc", "--select"], "--restarts and --select"),
     (["--method", "pamc", "--log", "x.log"], "not with --checkpoint, --resume or --log"),
+    (["--method", "pamc", "--select-criterion", "modularity_gain"], "modularity_gain is for --select"),
 ])
 def test_fit_restarts_usage_errors(extra, needle, tiny20, tmp_path, capsys):
     args = extra if "--dataset" in extra else extra + _user(tiny20)

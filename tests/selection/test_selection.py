@@ -109,3 +109,25 @@ def test_orders_with_too_many_positives_are_skipped_and_recorded(one_thread):
                                        grid={"order": [3, 2], "input_hops": [0], "temperature_scale": [1.0]}).grid} == {2}
     assert select("scgc_star", g, 3, params=SMALL, max_positives=None,
                   grid={"input_hops": [0], "temperature_scale": [1.0]}).skipped == []
+
+
+def test_modularity_gain_is_the_modularity_over_kmeans_on_the_input(one_thread):
+    from torch_geometric.utils import to_undirected
+
+    from graphcl.cluster import kmeans
+    from graphcl.metrics import modularity
+    from graphcl.ops import smooth_features
+
+    g = graph(2)
+    res = select("scgc_star", g, 3, params=SMALL, criterion="modularity_gain",
+                 grid={"order": [1], "temperature_scale": [1.0]})
+    ei = to_undirected(g.edge_index, num_nodes=150)
+    for row in res.grid:
+        x = g.x if row["input_hops"] == 0 else smooth_features(g.x, g.edge_index, hops=row["input_hops"])
+        _, labels = kmeans(x, 3, random_state=0, n_init=SMALL["kmeans_n_init"])
+        assert row["input_modularity"] == pytest.approx(modularity(ei, labels, None, 150))
+        assert row["modularity_gain"] == pytest.approx(row["modularity"] - row["input_modularity"])
+    chosen = next(r for r in res.grid if r["chosen"])
+    assert chosen["modularity_gain"] == max(r["modularity_gain"] for r in res.grid)
+    # recorded whatever the criterion
+    assert all("modularity_gain" in r for r in select("pamc", g, 3, params=SMALL, grid={"order": [1]}).grid)
