@@ -54,6 +54,17 @@ ablate() {  # ablate METHOD DATASET KEY=VALUE SEEDS...  (meow.py --set: results/
   done
 }
 for d in acm dblp cite cora usps photo; do run selected "$d" 0 1 2 3 4; done
+# where the seed spread comes from: one shared pretraining per file (scgc.py --set pretrain_random_state=A)
+ablate_homogeneous() {  # ablate_homogeneous METHOD DATASET KEY=VALUE SEEDS...  (results/ablations/<method>_<dataset>_<KEY>-<VALUE>.json)
+  local m=$1 d=$2 kv=$3; shift 3
+  for s in "$@"; do
+    if have_seed_in "experiments/results/ablations/${m}_${d}_${kv/=/-}.json" "$s"; then continue; fi
+    "$PY" experiments/scgc.py --method "$m" --dataset "$d" --set "$kv" --seeds "$s" || echo "FAILED $m $d $kv seed $s"
+  done
+}
+for d in dblp usps; do
+  for a in 0 1 2; do ablate_homogeneous scgc_star "$d" "pretrain_random_state=$a" 0 1 2; done
+done
 # restarts kept by modularity (experiments/restarts.py: 5 fits per seed)
 for d in dblp photo cora usps acm cite; do run scgc_star_restarts5 "$d" 0 1 2 3 4; done
 for d in photo cora dblp usps acm cite; do run pamc_restarts5 "$d" 0 1 2 3 4; done
