@@ -85,6 +85,16 @@ def ablation_suffix(overrides: dict) -> str:
     return "".join(parts)
 
 
+def estimator_arguments(method: str) -> list:
+    """The arguments ``--set`` may name beyond the config block: the estimator's own (not those
+    the script sets itself; none for a baseline)."""
+    if method in BASELINES:
+        return []
+    from graphcl.models import get
+
+    return sorted(set(get(method)._get_param_names()) - {"n_clusters", "random_state", "device"})
+
+
 def adopt_fit(pipeline, est, total_seconds: float) -> None:
     """Give a pipeline object (several fits behind one ``fit``, e.g. ``selected.py``,
     ``restarts.py``) the kept estimator's results, as :func:`run_one` reads them: its labels,
@@ -229,10 +239,7 @@ def main(
         if args.overrides:
             if args.method in BASELINES:
                 raise GraphclInputError(f"--set changes a method's configuration; {args.method} is a baseline")
-            from graphcl.models import get
-
-            arguments = sorted(set(get(args.method)._get_param_names()) - {"n_clusters", "random_state", "device"})
-            overrides = parse_overrides(args.overrides, cfg, arguments)
+            overrides = parse_overrides(args.overrides, cfg, estimator_arguments(args.method))
         if args.method not in BASELINES:
             if args.epochs is not None:
                 cfg["epochs"] = args.epochs

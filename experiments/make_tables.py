@@ -425,15 +425,14 @@ def seed_spread_tables(results: dict) -> list:
     for (method, dataset), files in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         files.sort(key=lambda f: f[0])
         label = method_label(method).split(",")[0]
-        means = []
+        accs = [[r["acc"] for r in res["runs"]] for _, res in files]
         for a, res in files:
-            acc = [r["acc"] for r in res["runs"]]
-            means.append((float(np.mean(acc)), float(np.std(acc)), len(acc)))
-            rows.append(f"| {mark(label, res)} | {dataset} | pretraining seed {a} | {seed_text(res['runs'], len(acc))} | "
-                        f"{np.mean(acc):.4f} ± {np.std(acc):.4f} | {fmt(res['runs'], 'nmi')} |")
-        if len(means) > 1:
-            within = float(np.mean([m[1] for m in means]))
-            between = float(np.std([m[0] for m in means]))
+            runs = res["runs"]
+            rows.append(f"| {mark(label, res)} | {dataset} | pretraining seed {a} | {seed_text(runs, len(runs))} | "
+                        f"{fmt(runs, 'acc')} | {fmt(runs, 'nmi')} |")
+        if len(files) > 1:
+            within = float(np.mean([np.std(acc) for acc in accs]))
+            between = float(np.std([np.mean(acc) for acc in accs]))
             rows.append(f"| {label} | {dataset} | **spread** | | within a pretraining (k-means start, training): "
                         f"{within:.4f}; between pretrainings (std of their means): {between:.4f} | |")
         own = results.get((method, dataset))

@@ -86,16 +86,6 @@ def method_config(method: str) -> tuple:
     return (HERE / "configs" / cfg[0], cfg[1]) if cfg else (CONFIG, method)
 
 
-def estimator_arguments(method: str) -> list:
-    """The arguments ``--set`` may name beyond the config block: the estimator's own (not those
-    the script sets itself)."""
-    if method in BASELINES:
-        return []
-    from graphcl.models import get
-
-    return sorted(set(get(method)._get_param_names()) - {"n_clusters", "random_state", "device"})
-
-
 def epochs_key(cfg: dict) -> str:
     """The config's name for the epoch budget: ``max_epochs`` (older configs) or ``epochs``."""
     return "max_epochs" if "max_epochs" in cfg else "epochs"
@@ -217,7 +207,7 @@ def main(argv=None) -> int:
         config_file, section = method_config(args.method)
         config_file = Path(args.config) if args.config else config_file
         cfg = load_config(config_file, section, args.dataset)
-        overrides = parse_overrides(args.overrides, cfg, estimator_arguments(args.method))
+        overrides = parse_overrides(args.overrides, cfg, homogeneous_runner.estimator_arguments(args.method))
         cfg.update(overrides)
         if args.epochs is not None and args.method not in BASELINES:
             cfg[epochs_key(cfg)] = args.epochs
