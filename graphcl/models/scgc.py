@@ -174,6 +174,15 @@ class SCGC(GraphclEstimator):
             ``reseeded`` column (clusters re-seeded in that epoch). Mini-batch training checks
             once per epoch with a no-grad pass over every node. Not supported with
             ``distributed=True`` (``None``: on unless distributed).
+        kl_warmup: Epochs at the start of training with the KL term switched off (the
+            contrastive term trains the encoder alone); at the end of the warm-up the centres
+            are re-initialised by k-means on the embedding (``kmeans_n_init`` restarts, their
+            optimiser moments reset), as DEC initialises them after pretraining. DEC's KL
+            self-training sharpens whatever clusters it starts from, so it needs a trained
+            embedding to start from: ``None`` (default) warms up for ``epochs // 2`` epochs
+            when there is no autoencoder pretraining (``pretrain_epochs=0``), else 0 (the
+            pretrained autoencoder is the warm-up, as in the reference). Not supported with
+            ``distributed=True`` (``None`` gives 0 there). See ``docs/scgc.md``.
 
     Attributes:
         labels_ (np.ndarray): ``[N]`` cluster of each training node.
@@ -220,6 +229,7 @@ class SCGC(GraphclEstimator):
         distributed: bool = False,
         reseed_empty: Optional[bool] = False,
         pretrain_random_state: Optional[int] = None,
+        kl_warmup: Optional[int] = None,
         **deprecated: Any,
     ) -> None:
         self.n_clusters = n_clusters
@@ -250,6 +260,7 @@ class SCGC(GraphclEstimator):
         self.distributed = distributed
         self.reseed_empty = reseed_empty
         self.pretrain_random_state = pretrain_random_state
+        self.kl_warmup = kl_warmup
         self._take_deprecated(deprecated)
 
     # -- building blocks -------------------------------------------------------------------
@@ -299,6 +310,15 @@ class SCGC(GraphclEstimator):
             raise GraphclInputError("distributed=True trains full-batch: set batch_size=None")
         if self.distributed and self.reseed_empty is True:
             raise GraphclInputError("reseed_empty is not supported with distributed=True")
+        warmup = check_int(self.kl_warmup, "kl_warmup", minimum=0, allow_none=True)
+        if self.distributed and warmup:
+            raise GraphclInputError("kl_warmup is not supported with distributed=True")
+
+    def _kl_warmup_epochs(self) -> int:
+        """The warm-up length ``kl_warmup`` resolves to (see the class docstring)."""
+        if self.kl_warmup is not None:
+            return int(self.kl_warmup)
+        return self.epochs // 2 if self.pretrain_epochs == 0 and not self.distributed else 0
 
     def build_network(
         self, x: Tensor, device: torch.device, pretrain: bool = True
@@ -405,6 +425,7 @@ class SCGC(GraphclEstimator):
         if state is not None:
             start, history = run.restore(state)
             log.info("%s: resuming after epoch %d", type(self).__name__, start - 1)
+        step = self._with_kl_warmup(step, start, x, encoder, assign, optimizer)
         history, timings["epoch_seconds"] = self.run_epochs(step, device, run=run, start=start, history=history)
         timings["train_seconds"] = time.perf_counter() - t0
         self._optimizer = optimizer  # its state goes into save(path)
@@ -414,6 +435,40 @@ class SCGC(GraphclEstimator):
             z = encode_in_chunks(encoder, x, self._chunk(n))
             q = assign(z)
         self._finish(encoder, decoder, assign, z, q, history, timings, x, device)
+
+    def _with_kl_warmup(self, step, start: int, x: Tensor, encoder, assign: StudentTAssignment, optimizer):
+        """``step`` with the KL term off for the first ``kl_warmup`` epochs and the centres
+        re-initialised by k-means on the embedding when the warm-up ends (``start``: the first
+        epoch run now, after a resume)."""
+        warmup = self._kl_warmup_epochs()
+        self._kl_on = start >= warmup
+        if warmup == 0 or start > warmup:
+            return step
+        epoch = [start]
+
+        def warm_step() -> Dict[str, float]:
+            if epoch[0] == warmup:
+                self._restart_clusters(x, encoder, assign, optimizer, step)
+            self._kl_on = epoch[0] >= warmup
+            epoch[0] += 1
+            return step()
+
+        return warm_step
+
+    @torch.no_grad()
+    def _restart_clusters(self, x: Tensor, encoder, assign: StudentTAssignment, optimizer, step) -> None:
+        """k-means centres on the current embedding (the end of ``kl_warmup``); Adam's moments
+        of the centres start afresh, and a mini-batch epoch's carried statistics are recomputed."""
+        z = encode_in_chunks(encoder, x, self._chunk(x.size(0)))
+        assign.set_centers(kmeans_centers(z, self.n_clusters, self.random_state_, self.kmeans_n_init))
+        state = optimizer.state.get(assign.centers, {})
+        for key in ("exp_avg", "exp_avg_sq"):
+            if key in state:
+                state[key].zero_()
+        refresh = getattr(step, "refresh", None)
+        if refresh is not None:
+            refresh(z, assign(z))
+        log.info("%s: KL warm-up over, centres re-initialised by k-means", type(self).__name__)
 
     #: Whether the contrastive term has the exact O(N^2) all-pairs denominator.
     _all_pairs = True
@@ -542,7 +597,13 @@ class SCGC(GraphclEstimator):
                 state["history"] = saved["history"].to(device)
             gen.set_state(saved["generator"])
 
+        def refresh(z_all: Tensor, q_all: Tensor) -> None:  # the whole graph's statistics, now (kl_warmup's end)
+            state["stats"] = self._batch_statistics(z_all, q_all)
+            if history:
+                state["history"].copy_(z_all)
+
         run_epoch.state_dict, run_epoch.load_state_dict = state_dict, load_state_dict  # type: ignore[attr-defined]
+        run_epoch.refresh = refresh  # type: ignore[attr-defined]
         return run_epoch
 
     def _batch_statistics(self, z: Tensor, q: Tensor) -> Dict[str, Tensor]:
@@ -601,7 +662,8 @@ class SCGC(GraphclEstimator):
     def _optimise(self, kl: Tensor, nc: Tensor, z: Tensor, x: Tensor, decoder, optimizer) -> Dict[str, float]:
         """``β·KL + α·contrast`` (+ reconstruction of ``x`` from ``z`` for SCGC); one optimiser
         step; returns the loss terms as floats."""
-        loss = self.beta * kl + self.alpha * nc
+        beta = self.beta if getattr(self, "_kl_on", True) else 0.0  # off during kl_warmup
+        loss = beta * kl + self.alpha * nc
         terms = {"kl": kl, "contrast": nc}
         if decoder is not None:
             rec = F.mse_loss(decoder(z), x)

@@ -8,7 +8,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "distributed"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
 
-CASES = ("pamc", "scgc_star_minibatch", "scgc", "meow", "meow_linear", "adameow")
+CASES = ("pamc", "scgc_star_minibatch", "pamc_warmup_minibatch", "scgc", "meow", "meow_linear", "adameow")
 
 
 def build(case: str, **extra):
@@ -31,7 +31,9 @@ def build(case: str, **extra):
 
     common = dict(n_clusters=3, hidden_channels=(16,), embedding_dim=4, pretrain_epochs=2, epochs=8, cache=False,
                   kmeans_n_init=2, random_state=0, lr=1e-2)
-    cls = {"pamc": PamC, "scgc_star_minibatch": SCGCStar, "scgc": SCGC}[case]
-    if case == "scgc_star_minibatch":
+    cls = {"pamc": PamC, "scgc_star_minibatch": SCGCStar, "pamc_warmup_minibatch": PamC, "scgc": SCGC}[case]
+    if case.endswith("_minibatch"):
         common["batch_size"] = 16
+    if case == "pamc_warmup_minibatch":  # no pretraining: kl_warmup=None warms up 4 epochs, resumed at the end of it
+        common["pretrain_epochs"] = 0
     return graph_fixture.graph(), cls(**common, **extra)

@@ -158,3 +158,45 @@ def test_guard_rail_refuses_an_exact_run_that_would_take_hours(monkeypatch):
     PamC(4, pretrain_epochs=0, epochs=1, max_hours=0.01, hidden_channels=(8,)).fit(data)  # linear: never measured
     SCGCStar(4, pretrain_epochs=0, epochs=1, max_hours=None, hidden_channels=(8,), batch_size=4096).fit(data)
     assert calls == []
+
+
+def test_kl_warmup_default_follows_pretraining():
+    assert SCGCStar(3, pretrain_epochs=0, epochs=9)._kl_warmup_epochs() == 4
+    assert SCGCStar(3, pretrain_epochs=30, epochs=9)._kl_warmup_epochs() == 0
+    assert SCGCStar(3, pretrain_epochs=0, epochs=9, kl_warmup=7)._kl_warmup_epochs() == 7
+    assert SCGCStar(3, pretrain_epochs=0, epochs=9, distributed=True)._kl_warmup_epochs() == 0
+    data = hidden_signal_graph(0, n=60)
+    with pytest.raises(GraphclInputError, match="kl_warmup"):
+        SCGCStar(4, kl_warmup=-1, **SMALL).fit(data)
+    with pytest.raises(GraphclInputError, match="kl_warmup is not supported with distributed"):
+        SCGCStar(4, kl_warmup=2, distributed=True, **SMALL).fit(data)
+
+
+@pytest.mark.parametrize("batch_size", [None, 64])
+def test_kl_warmup_trains_the_contrast_alone_then_restarts_the_centres(monkeypatch, batch_size):
+    from graphcl.models import PamC
+    from graphcl.models import scgc as scgc_module
+
+    calls = []
+    original = scgc_module.kmeans_centers
+
+    def counting(z, *args, **kwargs):
+        calls.append(z.detach().clone())
+        return original(z, *args, **kwargs)
+
+    monkeypatch.setattr(scgc_module, "kmeans_centers", counting)
+    data = hidden_signal_graph(0, n=200)
+    model = PamC(4, order=1, epochs=6, kl_warmup=3, alpha=2.0, beta=2.0, lr=1e-2, random_state=0,
+                 batch_size=batch_size, **dict(SMALL, pretrain_epochs=0)).fit(data)
+    h = model.loss_history_
+    for e in range(3):  # warm-up: the loss is the contrastive term alone
+        assert h[e]["loss"] == pytest.approx(2.0 * h[e]["contrast"], rel=1e-6)
+    for e in range(3, 6):
+        assert h[e]["loss"] == pytest.approx(2.0 * h[e]["kl"] + 2.0 * h[e]["contrast"], rel=1e-6)
+        assert h[e]["kl"] > 0
+    # k-means twice: on the initial embedding, then on the warmed-up one (which has moved)
+    assert len(calls) == 2 and not torch.allclose(calls[0], calls[1])
+    no_warmup = PamC(4, order=1, epochs=6, kl_warmup=0, alpha=2.0, beta=2.0, lr=1e-2, random_state=0,
+                     batch_size=batch_size, **dict(SMALL, pretrain_epochs=0)).fit(data)
+    assert len(calls) == 3
+    assert no_warmup.loss_history_[0]["loss"] > no_warmup.loss_history_[0]["contrast"] * 2.0
