@@ -8,10 +8,13 @@ Examples::
 
 Every dataset is treated as a user's unseen graph: the method's ``default:`` block (never a
 dataset's published values), then :func:`graphcl.selection.select` fits its six-point grid and
-keeps the best configuration by ``--criterion`` (modularity by default), computed on the graph
-and the embedding. Labels only score the chosen clustering, after the fact; each seed's record
-keeps every grid point's label-free scores and the choice (``selection``). Results go to
-``experiments/results/selected/<dataset>.json`` for SCGC* and ``selected_<method>/`` otherwise.
+keeps the best configuration by ``--criterion`` (``modularity_gain`` by default, as ``graphcl
+fit --select``), computed on the graph and the embedding. Labels only score the chosen clustering,
+after the fact; each seed's record keeps every grid point's label-free scores and the choice
+(``selection``). Results go to ``experiments/results/selected/<dataset>.json`` for SCGC* and
+``selected_<method>/`` otherwise, with ``_<criterion>`` appended to the folder for a criterion
+other than the default (``selected_modularity/`` holds the rows written while modularity was the
+default).
 Each seed runs in a fresh subprocess; writing into ``experiments/results/`` needs a clean tree.
 """
 
@@ -27,7 +30,8 @@ sys.path.insert(0, str(HERE))
 import homogeneous_runner  # noqa: E402
 
 CONFIG = HERE / "configs" / "scgc.yaml"
-CRITERIA = ("modularity", "conductance", "silhouette", "modularity_gain")
+CRITERIA = ("modularity", "conductance", "silhouette", "modularity_gain")  # graphcl.selection.SELECT_CRITERIA
+DEFAULT_CRITERION = "modularity_gain"  # graphcl.selection.DEFAULT_CRITERION (a test keeps the two equal)
 
 
 class SelectingEstimator:
@@ -57,7 +61,8 @@ def methods() -> tuple:
 
 def build_parser():
     parser = homogeneous_runner.build_parser(__doc__, methods(), CONFIG)
-    parser.add_argument("--criterion", choices=CRITERIA, default="modularity", help="label-free score (modularity)")
+    parser.add_argument("--criterion", choices=CRITERIA, default=DEFAULT_CRITERION,
+                        help=f"label-free score ({DEFAULT_CRITERION})")
     parser.set_defaults(method="scgc_star")
     for action in parser._actions:
         if action.dest == "method":
@@ -75,6 +80,8 @@ def adjust(args, cfg: dict):
         cfg["epochs"] = args.epochs
     cfg["criterion"] = args.criterion
     folder = "selected" if args.method == "scgc_star" else f"selected_{args.method}"
+    if args.criterion != DEFAULT_CRITERION:
+        folder += f"_{args.criterion}"
     return cfg, folder, ["--criterion", args.criterion]
 
 

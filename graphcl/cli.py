@@ -135,10 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--select-max-positives", type=float, default=256.0, metavar="P",
                      help="--select skips an influence order above the grid's smallest whose positive pairs exceed P per "
                           "node on average (default 256)")
-    fit.add_argument("--select-criterion", default="modularity",
+    fit.add_argument("--select-criterion", default=None,
                      choices=("modularity", "conductance", "silhouette", "modularity_gain"),
-                     help="label-free score of --select and --restarts (default modularity; modularity_gain: --select "
-                          "only, the modularity minus that of k-means on the grid point's input)")
+                     help="label-free score of --select and --restarts (default: modularity_gain for --select, the "
+                          "modularity minus that of k-means on the grid point's input; modularity for --restarts)")
     fit.add_argument("--restarts", type=int, default=1, metavar="R",
                      help="homogeneous methods: fit the configuration from R seeds (SEED*R .. SEED*R+R-1) and keep the "
                           "best clustering by --select-criterion; summary.json lists every restart (docs/selection.md)")
@@ -428,19 +428,20 @@ def cmd_fit(args) -> int:
         set_verbosity("DEBUG" if args.verbose > 1 else "INFO")
     t0 = time.perf_counter()
     selection = restarted = None
+    criterion = {} if args.select_criterion is None else {"criterion": args.select_criterion}  # else each one's default
     try:
         if args.restarts > 1:
             from graphcl.restarts import best_of_restarts
 
             restarted = best_of_restarts(args.method, data, k, params={**params, "device": args.device},
                                          restarts=args.restarts, random_state=args.seed,
-                                         criterion=args.select_criterion, log=lambda text: _say(args, text))
+                                         log=lambda text: _say(args, text), **criterion)
             model = restarted.estimator
         elif args.select:
             from graphcl.selection import select
 
             selection = select(args.method, data, k, params={**params, "device": args.device}, random_state=args.seed,
-                               criterion=args.select_criterion, max_positives=args.select_max_positives,
+                               max_positives=args.select_max_positives, **criterion,
                                log=lambda text: _say(args, text))
             model = selection.estimator
         else:

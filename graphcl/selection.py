@@ -27,7 +27,11 @@ The fits of one input share their pretrained autoencoder (through a cache folder
 when the estimator's ``cache`` is off). Every grid point records every score, whatever the
 criterion:
 
-* ``modularity`` (maximised, the default): Newman modularity of the hard clustering on the
+* ``modularity_gain`` (maximised, the default): the modularity below minus that of k-means on
+  the grid point's own input (``X`` or :math:`\hat A^h X`). Propagating the input raises the
+  modularity of any clustering of it, so plain modularity prefers the propagated input whatever
+  the encoder does with it; the gain scores what the method adds to its input;
+* ``modularity`` (maximised): Newman modularity of the hard clustering on the
   input graph (:func:`graphcl.metrics.modularity`); studied for selecting graph clusterings
   without labels by Leeney & McConville (arXiv 2402.07845);
 * ``conductance`` (minimised): the mean conductance of the clusters;
@@ -35,7 +39,7 @@ criterion:
   ``silhouette_sample`` nodes (``O(S² d)``).
 
 Which criterion orders configurations like the labels would is an empirical question; the
-result records all three so that it can be measured (``docs/selection.md``).
+result records all of them so that it can be measured (``docs/selection.md``).
 """
 
 from __future__ import annotations
@@ -53,13 +57,15 @@ from torch import Tensor
 from graphcl.errors import GraphclInputError
 from graphcl.validation import check_choice, check_edge_index, check_edge_weight, check_features, check_float, check_int
 
-__all__ = ["CRITERIA", "DEFAULT_GRID", "DEFAULT_MAX_POSITIVES", "SELECT_CRITERIA", "SelectionResult", "clustering_scores", "graph_inputs", "homogeneous_method",
+__all__ = ["CRITERIA", "DEFAULT_CRITERION", "DEFAULT_GRID", "DEFAULT_MAX_POSITIVES", "SELECT_CRITERIA", "SelectionResult", "clustering_scores", "graph_inputs", "homogeneous_method",
            "scored_fit", "scores_text", "select"]
 
 #: criterion -> +1 (larger is better) or -1 (smaller is better)
 CRITERIA = {"modularity": 1.0, "conductance": -1.0, "silhouette": 1.0}
 #: :func:`select`'s criteria: :data:`CRITERIA` plus ``modularity_gain`` (see :func:`select`)
 SELECT_CRITERIA = {**CRITERIA, "modularity_gain": 1.0}
+#: :func:`select`'s default criterion (``graphcl fit --select``, ``experiments/selected.py``).
+DEFAULT_CRITERION = "modularity_gain"
 DEFAULT_GRID: Dict[str, Sequence[float]] = {"input_hops": (0, 2), "order": (1, 3), "temperature_scale": (0.5, 2.0)}
 #: Mean positive pairs per node above which :func:`select` skips an influence order.
 DEFAULT_MAX_POSITIVES = 256.0
@@ -87,7 +93,7 @@ class SelectionResult:
     estimator: Any
     choice: Dict[str, Any]
     grid: List[Dict[str, Any]] = field(default_factory=list)
-    criterion: str = "modularity"
+    criterion: str = DEFAULT_CRITERION
     grid_labels: List[np.ndarray] = field(default_factory=list, repr=False)
     skipped: List[Dict[str, Any]] = field(default_factory=list)
 
@@ -199,7 +205,7 @@ def _check_grid(grid: Mapping[str, Sequence[float]]) -> Dict[str, List[float]]:
 
 def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tensor] = None,
            params: Optional[Mapping[str, Any]] = None, grid: Optional[Mapping[str, Sequence[float]]] = None,
-           criterion: str = "modularity", random_state: int = 0, silhouette_sample: int = 2000,
+           criterion: str = DEFAULT_CRITERION, random_state: int = 0, silhouette_sample: int = 2000,
            max_positives: Optional[float] = DEFAULT_MAX_POSITIVES, log=None) -> SelectionResult:
     r"""Fit ``method`` over a small grid and keep the best configuration by a label-free score.
 
@@ -212,8 +218,8 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
             overrides ``order`` and ``temperature``.
         grid: Overrides of :data:`DEFAULT_GRID` (``input_hops``, ``order``,
             ``temperature_scale``).
-        criterion: ``"modularity"``, ``"conductance"``, ``"silhouette"`` or
-            ``"modularity_gain"``: the clustering's modularity minus that of k-means on the
+        criterion: ``"modularity_gain"`` (the default), ``"modularity"``, ``"conductance"`` or
+            ``"silhouette"``. ``"modularity_gain"``: the clustering's modularity minus that of k-means on the
             grid point's own input (``X`` or :math:`\hat A^h X`, ``n_clusters`` clusters, the
             estimator's ``kmeans_n_init`` restarts, seed ``random_state``). Propagating the
             input along the edges raises the modularity of any clustering of it, whatever the

@@ -244,7 +244,7 @@ def test_selected_script_runs_the_grid_on_the_default_block_and_records_it(tmp_p
                 "--out", out)
     res = json.loads(out.read_text())
     default = load_config(cfg, "scgc_star", "default")
-    assert res["method"] == "selected" and res["config"]["criterion"] == "modularity"
+    assert res["method"] == "selected" and res["config"]["criterion"] == "modularity_gain"
     assert res["config"]["order"] == default["order"] != 4  # usps's published order 4 is not used: an unseen graph's block
     sel = res["runs"][0]["selection"]
     assert len(sel["grid"]) == 6 and sum(g["chosen"] for g in sel["grid"]) == 1
@@ -255,6 +255,25 @@ def test_selected_script_runs_the_grid_on_the_default_block_and_records_it(tmp_p
     # the run's own label-free scores, as every homogeneous run records them
     assert res["runs"][0]["label_free"]["modularity"] == pytest.approx(chosen["modularity"])
     assert res["runs"][0]["command"].endswith("--seeds 0 --epochs 2 --config " + str(cfg) + " --out " + str(out))
+
+
+def test_selected_script_default_and_folders_follow_graphcl_selection():
+    import argparse
+
+    import selected
+
+    from graphcl.selection import DEFAULT_CRITERION, SELECT_CRITERIA
+
+    assert selected.DEFAULT_CRITERION == DEFAULT_CRITERION and set(selected.CRITERIA) == set(SELECT_CRITERIA)
+    folders = {}
+    for method in ("scgc_star", "pamc"):
+        for criterion in (DEFAULT_CRITERION, "modularity"):
+            args = argparse.Namespace(method=method, config=None, epochs=None, criterion=criterion)
+            cfg, folder, flags = selected.adjust(args, {})
+            assert cfg["criterion"] == criterion and flags == ["--criterion", criterion]
+            folders[method, criterion] = folder
+    assert folders == {("scgc_star", DEFAULT_CRITERION): "selected", ("scgc_star", "modularity"): "selected_modularity",
+                       ("pamc", DEFAULT_CRITERION): "selected_pamc", ("pamc", "modularity"): "selected_pamc_modularity"}
 
 
 def test_restarts_script_keeps_the_best_restart_and_records_every_one(tmp_path):
@@ -330,3 +349,34 @@ def test_homogeneous_set_writes_an_ablation_and_the_seed_spread_table(tmp_path):
                                "--seeds", "0", "--out", str(tmp_path / "x.json")],
                               capture_output=True, text=True, timeout=TIMEOUT, env=ENV)
         assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_selection_replay_rescores_recorded_grids_by_the_gain(tmp_path):
+    import selection_replay
+
+    from graphcl.data import load_dataset
+    from graphcl.ops import smooth_features
+    from graphcl.selection import _kmeans_modularity, graph_inputs
+
+    x, ei, ew = graph_inputs(load_dataset("cora"), None)
+    m0 = _kmeans_modularity(x, ei, ew, 7, 3, 1)
+    m2 = _kmeans_modularity(smooth_features(x, ei, ew, hops=2), ei, ew, 7, 3, 1)
+    assert m2 > m0 + 0.2  # propagation raises k-means' modularity: what the gain corrects for
+
+    def point(h, modularity, acc):
+        return {"input_hops": h, "order": 1, "temperature": 4.0, "modularity": modularity, "silhouette": 0.5,
+                "evaluation": {"acc": acc, "nmi": acc / 2}}
+
+    # raw X: lower modularity, larger gain (it adds more to its input); A^2 X: the reverse
+    grid = [point(0, m0 + 0.30, 0.70), point(2, m2 + 0.05, 0.60)]
+    grid[0]["input_modularity"] = m0  # recorded: the replay checks it
+    folder = tmp_path / "selected_test"
+    folder.mkdir()
+    (folder / "cora.json").write_text(json.dumps({"dataset": "cora", "config": {"kmeans_n_init": 1, "criterion": "modularity"},
+                                                  "runs": [{"seed": 3, "selection": {"grid": grid}}]}))
+    out = tmp_path / "replay.json"
+    assert selection_replay.main(["--results-dir", str(tmp_path), "--out", str(out), "--threads", "1"]) == 0
+    row = json.loads(out.read_text())["rows"][0]
+    assert row["picks"]["modularity"]["acc"] == 0.60 and row["picks"]["modularity_gain"]["acc"] == 0.70
+    assert row["max_input_modularity_mismatch"] == 0.0
+    assert row["best_grid_point"]["acc"] == 0.70 and row["first_grid_point"]["acc"] == 0.70
