@@ -132,9 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="label-free selection (homogeneous methods): fit a small grid (input X or A_hat^2 X, influence "
                           "order 1 or 3, then the temperature x0.5 / x2) and keep the best clustering by --select-criterion; "
                           "summary.json lists every grid point (see docs/selection.md)")
-    fit.add_argument("--select-max-positives", type=float, default=256.0, metavar="P",
+    fit.add_argument("--select-max-positives", type=float, default=None, metavar="P",
                      help="--select skips an influence order above the grid's smallest whose positive pairs exceed P per "
-                          "node on average (default 256)")
+                          "node on average (default: graphcl.selection.DEFAULT_MAX_POSITIVES, 256)")
     fit.add_argument("--select-criterion", default=None,
                      choices=("modularity", "conductance", "silhouette", "modularity_gain"),
                      help="label-free score of --select and --restarts (default: modularity_gain for --select, the "
@@ -429,6 +429,7 @@ def cmd_fit(args) -> int:
     t0 = time.perf_counter()
     selection = restarted = None
     criterion = {} if args.select_criterion is None else {"criterion": args.select_criterion}  # else each one's default
+    positives = {} if args.select_max_positives is None else {"max_positives": args.select_max_positives}
     try:
         if args.restarts > 1:
             from graphcl.restarts import best_of_restarts
@@ -441,7 +442,7 @@ def cmd_fit(args) -> int:
             from graphcl.selection import select
 
             selection = select(args.method, data, k, params={**params, "device": args.device}, random_state=args.seed,
-                               max_positives=args.select_max_positives, **criterion,
+                               **criterion, **positives,
                                log=lambda text: _say(args, text))
             model = selection.estimator
         else:
