@@ -81,7 +81,7 @@ RATIOS = ("20", "40", "60")
 def load_results(folder: Path) -> dict:
     results = {}
     for path in sorted(folder.glob("*/*.json")):
-        if path.parent.name == "bench":  # benchmark JSON has its own shape (bench_*.py writes its tables)
+        if path.parent.name in ("bench", "studies"):  # own shapes: bench_*.py and the study scripts write their tables
             continue
         with open(path) as fh:
             res = json.load(fh)

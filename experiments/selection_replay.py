@@ -18,7 +18,7 @@ can only pick among the points that were fitted. Where a point already records
 ``input_modularity``, the recomputed value is checked against it (they must agree: the
 replay then reproduces :func:`select` exactly).
 
-Writes ``experiments/results/ablations/selection_replay.json`` (provenance as every result file:
+Writes ``experiments/results/studies/selection_replay.json`` (provenance as every result file:
 command, commit, start time; a clean tree is required).
 """
 
@@ -39,7 +39,7 @@ def main(argv=None) -> int:
     p.add_argument("--folders", nargs="+", default=None, help="result folders (default: every selected*/)")
     p.add_argument("--datasets", nargs="+", default=None, help="only these datasets (default: every file)")
     p.add_argument("--criteria", nargs="+", default=["modularity", "modularity_gain", "silhouette"])
-    p.add_argument("--out", default=str(HERE / "results" / "ablations" / "selection_replay.json"))
+    p.add_argument("--out", default=str(HERE / "results" / "studies" / "selection_replay.json"))
     p.add_argument("--results-dir", default=str(HERE / "results"), help="where the selected*/ folders are")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--allow-dirty", action="store_true")
