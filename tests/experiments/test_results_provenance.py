@@ -74,7 +74,9 @@ def test_every_committed_result_has_per_seed_provenance_or_is_flagged_legacy():
         if res.get("legacy_provenance") is True:
             assert list(res)[0] == "legacy_provenance", path
             continue
-        for r in res["runs"]:
+        # a study (results/studies/) is one run over committed files: its provenance is the file's own
+        entries = [dict(res, seed="(study)")] if "studies" in path.relative_to(RESULTS).parts else res["runs"]
+        for r in entries:
             if not all(r.get(k) for k in RUN_PROVENANCE_KEYS) or str(r["git_commit"]).endswith("-dirty") \
                     or r.get("allow_dirty"):
                 bad.append(f"{path.relative_to(ROOT)} seed {r['seed']}")
