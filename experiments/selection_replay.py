@@ -50,8 +50,7 @@ def main(argv=None) -> int:
 
     from graphcl.data import load_dataset
     from graphcl.experiment import environment, git_commit, now_iso, refuse_dirty_results
-    from graphcl.ops import smooth_features
-    from graphcl.selection import SELECT_CRITERIA, _kmeans_modularity, graph_inputs
+    from graphcl.selection import SELECT_CRITERIA, graph_inputs, grid_input
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -76,8 +75,7 @@ def main(argv=None) -> int:
                 t0 = time.perf_counter()
                 inputs = {}
                 for h in sorted({int(g["input_hops"]) for g in grid}):
-                    feats = x if h == 0 else smooth_features(x, ei, ew, hops=h)
-                    inputs[h] = _kmeans_modularity(feats, ei, ew, k, int(run["seed"]), n_init)
+                    inputs[h] = grid_input(x, ei, ew, h, k, int(run["seed"]), n_init)[1]  # as select() does
                 for g in grid:
                     recomputed = inputs[int(g["input_hops"])]
                     if "input_modularity" in g:

@@ -57,8 +57,8 @@ from torch import Tensor
 from graphcl.errors import GraphclInputError
 from graphcl.validation import check_choice, check_edge_index, check_edge_weight, check_features, check_float, check_int
 
-__all__ = ["CRITERIA", "DEFAULT_CRITERION", "DEFAULT_GRID", "DEFAULT_MAX_POSITIVES", "SELECT_CRITERIA", "SelectionResult", "clustering_scores", "graph_inputs", "homogeneous_method",
-           "scored_fit", "scores_text", "select"]
+__all__ = ["CRITERIA", "DEFAULT_CRITERION", "DEFAULT_GRID", "DEFAULT_MAX_POSITIVES", "SELECT_CRITERIA", "SelectionResult",
+           "clustering_scores", "graph_inputs", "grid_input", "homogeneous_method", "scored_fit", "scores_text", "select"]
 
 #: criterion -> +1 (larger is better) or -1 (smaller is better)
 CRITERIA = {"modularity": 1.0, "conductance": -1.0, "silhouette": 1.0}
@@ -235,8 +235,6 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     Returns:
         A :class:`SelectionResult`.
     """
-    from graphcl.ops import smooth_features
-
     check_choice(criterion, "criterion", tuple(SELECT_CRITERIA))
     check_float(max_positives, "max_positives", 0.0, min_inclusive=False, allow_none=True)
     info = homogeneous_method(method, "select")
@@ -260,9 +258,8 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
 
     def fit(h: int, r: int, t: float) -> Dict[str, Any]:
         if h not in inputs:
-            inputs[h] = x if h == 0 else smooth_features(x, ei, ew, hops=h)
-            input_modularity[h] = _kmeans_modularity(inputs[h], ei, ew, n_clusters, random_state,
-                                                     int(params.get("kmeans_n_init", info.cls().kmeans_n_init)))
+            inputs[h], input_modularity[h] = grid_input(x, ei, ew, h, n_clusters, random_state,
+                                                        int(params.get("kmeans_n_init", info.cls().kmeans_n_init)))
         est, scores = scored_fit(info.cls, n_clusters, inputs[h], ei, ew, silhouette_sample=silhouette_sample,
                                  score_seed=random_state, order=r, temperature=t, random_state=random_state, **params)
         row = {"input_hops": h, "order": r, "temperature": t, **scores, "input_modularity": input_modularity[h],
@@ -291,6 +288,17 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     grid_labels = [fitted[(row["input_hops"], row["order"], row["temperature"])].labels_ for row in grid_rows]
     return SelectionResult(fitted[(choice["input_hops"], choice["order"], choice["temperature"])], choice, grid_rows,
                            criterion, grid_labels, skipped)
+
+
+def grid_input(x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], hops: int, n_clusters: int, seed: int,
+               n_init: int) -> tuple:
+    """A grid point's input and what ``modularity_gain`` subtracts: ``(features, modularity)``,
+    the features ``X`` (``hops=0``) or :math:`\hat A^h X`, and the modularity of k-means
+    (``n_init`` restarts, ``seed``) on them."""
+    from graphcl.ops import smooth_features
+
+    features = x if hops == 0 else smooth_features(x, edge_index, edge_weight, hops=hops)
+    return features, _kmeans_modularity(features, edge_index, edge_weight, n_clusters, seed, n_init)
 
 
 def _kmeans_modularity(x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], n_clusters: int, seed: int,

@@ -35,6 +35,18 @@ from graphcl.validation import (
 log = logging.getLogger(__name__)
 
 
+def _reset_adam_moments(optimizer: torch.optim.Optimizer, param: Tensor, rows: Optional[Tensor] = None) -> None:
+    """Zero Adam's first and second moments of ``param`` (only its ``rows``, when given), so
+    that a parameter overwritten outside the optimiser starts its updates afresh."""
+    state = optimizer.state.get(param, {})
+    for key in ("exp_avg", "exp_avg_sq"):
+        if key in state:
+            if rows is None:
+                state[key].zero_()
+            else:
+                state[key][rows] = 0.0
+
+
 def unpack_graph(
     data: Any, edge_index: Optional[Tensor] = None, edge_weight: Optional[Tensor] = None, who: str = "fit"
 ) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
@@ -461,10 +473,7 @@ class SCGC(GraphclEstimator):
         of the centres start afresh, and a mini-batch epoch's carried statistics are recomputed."""
         z = encode_in_chunks(encoder, x, self._chunk(x.size(0)))
         assign.set_centers(kmeans_centers(z, self.n_clusters, self.random_state_, self.kmeans_n_init))
-        state = optimizer.state.get(assign.centers, {})
-        for key in ("exp_avg", "exp_avg_sq"):
-            if key in state:
-                state[key].zero_()
+        _reset_adam_moments(optimizer, assign.centers)
         refresh = getattr(step, "refresh", None)
         if refresh is not None:
             refresh(z, assign(z))
@@ -652,10 +661,7 @@ class SCGC(GraphclEstimator):
         centers, _, moved = reseed_empty_clusters(z, labels, assign.centers)
         changed = torch.nonzero((centers != assign.centers).any(dim=1)).view(-1)
         assign.centers.copy_(centers)
-        state = optimizer.state.get(assign.centers, {})
-        for key in ("exp_avg", "exp_avg_sq"):  # Adam's moments of the moved centres start afresh
-            if key in state:
-                state[key][changed] = 0.0
+        _reset_adam_moments(optimizer, assign.centers, changed)  # the moved centres' moments start afresh
         log.info("%s: re-seeded empty cluster(s) %s", type(self).__name__, moved)
         return float(len(moved))
 
