@@ -26,7 +26,8 @@ at 10⁵ and 10⁶. Runs (``--runs``):
   refuses to start, and the row records the refusal and its measured estimate (``acc`` null).
 * ``meow_meta``: MEOW with meta-node negatives but the reference's k-means (5 restarts × 20
   iterations per epoch): what the loss alone changes (up to 10⁵ targets).
-* ``meow_linear``: :class:`graphcl.models.MEOWLinear` (meta-node negatives, warm-started k-means).
+* ``meow_linear``: :class:`graphcl.models.MEOWLinear` (meta-node negatives, warm-started k-means,
+  and its default ``recompute=True``: the encoder's activations are recomputed in the backward pass).
 
 Each run is a fresh process, so its peak resident memory (``VmHWM``) is its own; seconds per
 epoch exclude the first epoch; ACC/NMI are of k-means (``n_clusters = K``) on the last epoch's
@@ -113,6 +114,7 @@ def worker(run: str, n: int, epochs: int, seed: int) -> dict:
         eps = t["epoch_seconds"]
         steady = eps[1:] if len(eps) > 1 else eps
         out.update(prepare_seconds=t["prepare_seconds"], train_seconds=t["train_seconds"], epochs=len(eps),
+                   recompute=bool(model.recompute),
                    epoch_seconds=float(np.mean(steady)), epoch_seconds_first=eps[0] if eps else None,
                    final_loss=model.loss_history_[-1]["loss"] if model.loss_history_ else None,
                    first_loss=model.loss_history_[0]["loss"] if model.loss_history_ else None)

@@ -122,6 +122,11 @@ class MEOW(GraphclEstimator):
             only for the prototype loss.
         pathsim_ties: ``"seeded"`` (graphcl) or ``"numpy"`` (the reference's tie order at the
             PathSim top-k cut; :func:`graphcl.data.pathsim_topk`).
+        recompute: Recompute the encoder's views, coarse view, attention and projection head
+            in the backward pass instead of keeping their activations
+            (:class:`graphcl.nn.MEOWNetwork`'s ``recompute``): the same training, bit for bit,
+            with less peak memory, for about one more forward pass per epoch (docs/meow.md
+            "Linear-time MEOW"). ``False`` here, ``True`` in :class:`MEOWLinear`.
         featureless: What a node type without features gets: ``"table"`` (a learnable
             embedding table, the reference's) or ``"sketch"`` (fixed label-free features from
             the graph: a random projection of each node's neighbour sets per relation,
@@ -172,6 +177,7 @@ class MEOW(GraphclEstimator):
         concentration: str = "distance",
         spherical_kmeans: bool = True,
         pathsim_ties: str = "seeded",
+        recompute: bool = False,
         max_epoch_seconds: Optional[float] = 600.0,
         epochs: int = 10000,
         random_state: Any = 0,
@@ -205,6 +211,7 @@ class MEOW(GraphclEstimator):
         self.concentration = concentration
         self.spherical_kmeans = spherical_kmeans
         self.pathsim_ties = pathsim_ties
+        self.recompute = recompute
         self.max_epoch_seconds = max_epoch_seconds
         self.epochs = epochs
         self.random_state = random_state
@@ -301,6 +308,7 @@ class MEOW(GraphclEstimator):
         check_choice(self.concentration, "concentration", ("distance", "similarity"))
         check_choice(self.pathsim_ties, "pathsim_ties", ("seeded", "numpy"))
         check_bool(self.spherical_kmeans, "spherical_kmeans")
+        check_bool(self.recompute, "recompute")
         check_choice(self.kmeans, "kmeans", ("fresh", "warm"))
         if self.negatives not in self.NEGATIVES:
             raise GraphclInputError(f"negatives must be one of {self.NEGATIVES} for {type(self).__name__}, "
@@ -373,7 +381,7 @@ class MEOW(GraphclEstimator):
 
     def _network(self, args: Dict[str, Any]) -> MEOWNetwork:
         return MEOWNetwork(args["feature_dims"], args["num_nodes"], args["target"], args["metapath_contexts"],
-                           self.embedding_dim, self._projection_channels(), self.dropout)
+                           self.embedding_dim, self._projection_channels(), self.dropout, recompute=self.recompute)
 
     def _train(self, inputs: MetaPathInputs, device: torch.device, graph: Dict[str, Any],
                state: Optional[Dict[str, Any]] = None) -> None:
@@ -504,12 +512,15 @@ class MEOWLinear(MEOW):
     r"""graphcl's linear-time MEOW: meta-node negatives (``negatives="meta"``,
     :class:`graphcl.losses.MetaNodeWeightedInfoNCE`) and a warm-started per-epoch k-means
     (``kmeans="warm"``). An epoch costs ``O(nnz · d + N · K · d)``: no term over all target
-    pairs (docs/meow.md "Linear-time MEOW"). Arguments as :class:`MEOW`.
+    pairs (docs/meow.md "Linear-time MEOW"). It is the variant for graphs where memory binds,
+    so it recomputes the encoder's views in the backward pass by default (``recompute=True``:
+    the same values as ``False``, bit for bit, with about a third of the saved activations, for
+    roughly one more forward pass per epoch). Arguments as :class:`MEOW`.
     """
 
     def __init__(self, n_clusters: Optional[int] = None, *, negatives: str = "meta", kmeans: str = "warm",
-                 **kwargs: Any) -> None:
-        super().__init__(n_clusters, negatives=negatives, kmeans=kmeans, **kwargs)
+                 recompute: bool = True, **kwargs: Any) -> None:
+        super().__init__(n_clusters, negatives=negatives, kmeans=kmeans, recompute=recompute, **kwargs)
 
 
 @register("adameow", family="heterogeneous", config=("meow.yaml", "adameow"))

@@ -2,11 +2,12 @@ r"""MEOW's network: meta-path context encoders, a shared GCN and semantic attent
 
 from __future__ import annotations
 
-from typing import Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 from torch import Tensor
+from torch.utils.checkpoint import checkpoint
 
 from graphcl.nn.hetero import (
     MetaPathContextEncoder,
@@ -41,6 +42,12 @@ class MEOWNetwork(nn.Module):
         projection_channels: Projection head output size (64; AdaMEOW uses 16 on AMiner).
         dropout: Dropout of projections, context terms and GCN layers.
         attention_dropout: Dropout on the attention vector.
+        recompute: Keep only the inputs and outputs of each view (context encoder, two GCN
+            layers, normalisation), of the coarse view, of the attention and of the projection
+            head for the backward pass, and recompute their insides during it
+            (:func:`torch.utils.checkpoint.checkpoint`, dropout masks replayed from the saved RNG
+            state): the same values and gradients, bit for bit, with about a third of the saved
+            ``[N, h]`` activations, for about one more forward pass per step.
 
     Shapes:
         ``forward(...)`` -> ``(z [N, h], z_coarse [N, h])``; :meth:`project` maps
@@ -58,9 +65,11 @@ class MEOWNetwork(nn.Module):
         projection_channels: Optional[int] = None,
         dropout: float = 0.2,
         attention_dropout: Optional[float] = None,
+        recompute: bool = False,
     ) -> None:
         super().__init__()
         self.target = target
+        self.recompute = bool(recompute)
         self.types = list(in_channels)
         self.projections = nn.ModuleDict(
             {t: NodeTypeProjection(in_channels[t], hidden_channels, num_nodes[t], dropout) for t in self.types}
@@ -79,11 +88,16 @@ class MEOWNetwork(nn.Module):
             if hasattr(module, "reset_parameters"):
                 module.reset_parameters()
 
-    def _fine(self, h: Tensor, m: int, means: Dict[str, Tensor]) -> Tensor:
-        keys = self.metapath_contexts[m]
-        if not keys:
-            return h
-        return self.context_encoders[m](h, [means[k] for k in keys])
+    def _view(self, h: Tensor, m: int, adj: SparseOperator, *contexts: Tensor) -> Tensor:
+        """One fine view: ``norm g(F_m, A)``, ``F_m`` the context encoding of ``h`` (or ``h``)."""
+        x = self.context_encoders[m](h, list(contexts)) if contexts else h
+        return nn.functional.normalize(self.gcn(x, adj), dim=1)
+
+    def _run(self, fn, *args: Any) -> Tensor:
+        """``fn(*args)``, recomputed in the backward pass when ``recompute`` and training."""
+        if self.recompute and self.training and torch.is_grad_enabled():
+            return checkpoint(fn, *args, use_reentrant=False)
+        return fn(*args)
 
     def forward(self, x_dict: Mapping[str, Optional[Tensor]], graphs: Sequence[SparseOperator],
                 masked_graphs: Sequence[SparseOperator], coarse_graph: SparseOperator,
@@ -112,13 +126,14 @@ class MEOWNetwork(nn.Module):
         means = {key: spmm(op, proj[ty]) for key, (ty, op) in context_ops.items()}
         views = []
         for m, (adj, adj_masked) in enumerate(zip(graphs, masked_graphs)):
-            views.append(nn.functional.normalize(self.gcn(self._fine(h, m, means), adj), dim=1))
-            views.append(nn.functional.normalize(self.gcn(self._fine(h_masked, m, means), adj_masked), dim=1))
-        z, self.view_weights_ = self.attention(torch.stack(views))
-        return z, self.gcn(h, coarse_graph)
+            contexts = [means[k] for k in self.metapath_contexts[m]]
+            views.append(self._run(self._view, h, m, adj, *contexts))
+            views.append(self._run(self._view, h_masked, m, adj_masked, *contexts))
+        z, self.view_weights_ = self._run(self.attention, torch.stack(views))
+        return z, self._run(self.gcn, h, coarse_graph)
 
     def project(self, z: Tensor) -> Tensor:
-        return self.head(z)
+        return self._run(self.head, z)
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}(target={self.target!r}, types={self.types}, "

@@ -295,3 +295,22 @@ def test_training_loss_on_a_tiny_graph_equals_dense_reference(method):
         assert (g is None) == (h is None)
         if g is not None:
             assert torch.allclose(g, h, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("cls", [MEOW, MEOWLinear, AdaMEOW])
+def test_recompute_trains_bit_identically(cls):
+    data = planted_hetero(seed=2)
+    kw = dict(SMALL, epochs=8, patience=None, random_state=1)
+    if cls is AdaMEOW:
+        kw = {k: v for k, v in kw.items() if k not in ("num_prototypes",)}
+    a = cls(3, recompute=False, **kw).fit(data)
+    b = cls(3, recompute=True, **kw).fit(data)
+    assert a.get_params()["recompute"] is False and b.get_params()["recompute"] is True
+    assert np.array_equal(a.embeddings_, b.embeddings_)
+    assert [h["loss"] for h in a.loss_history_] == [h["loss"] for h in b.loss_history_]
+    assert np.array_equal(a.labels_, b.labels_)
+
+
+def test_recompute_must_be_a_bool():
+    with pytest.raises(GraphclInputError, match="recompute"):
+        MEOW(3, recompute="yes", **SMALL).fit(planted_hetero())
