@@ -32,6 +32,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
 
 def main(argv=None) -> int:
@@ -45,12 +46,12 @@ def main(argv=None) -> int:
     p.add_argument("--allow-dirty", action="store_true")
     args = p.parse_args(argv)
 
-    import numpy as np
     import torch
+    from make_tables import selection_study
 
     from graphcl.data import load_dataset
     from graphcl.experiment import environment, git_commit, now_iso, refuse_dirty_results
-    from graphcl.selection import SELECT_CRITERIA, graph_inputs, grid_input
+    from graphcl.selection import graph_inputs, grid_input
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -68,8 +69,7 @@ def main(argv=None) -> int:
             k = int(data.num_classes)
             x, ei, ew = graph_inputs(data, None)  # y is never read
             n_init = int(res["config"].get("kmeans_n_init", 20))
-            picks = {c: [] for c in args.criteria}
-            first, best, checks = [], [], []
+            grids, checks = [], []
             for run in res["runs"]:
                 grid = run["selection"]["grid"]
                 t0 = time.perf_counter()
@@ -81,21 +81,15 @@ def main(argv=None) -> int:
                     if "input_modularity" in g:
                         checks.append(abs(g["input_modularity"] - recomputed))
                     g["modularity_gain"] = g["modularity"] - recomputed
-                for c in args.criteria:
-                    sign = SELECT_CRITERIA[c]
-                    pick = max(grid, key=lambda g: sign * g[c])  # first of equals: grid order
-                    picks[c].append((pick["evaluation"]["acc"], pick["evaluation"]["nmi"]))
-                first.append((grid[0]["evaluation"]["acc"], grid[0]["evaluation"]["nmi"]))
-                best.append(max((g["evaluation"]["acc"], g["evaluation"]["nmi"]) for g in grid))
+                grids.append(grid)
                 print(f"{folder}/{path.name} seed {run['seed']}: input modularity "
                       + ", ".join(f"h={h} {v:.4f}" for h, v in inputs.items()) + f" ({time.perf_counter() - t0:.1f} s)",
                       flush=True)
+            study = selection_study(grids)  # the results page's own picks (first of equals: grid order)
             row = {"folder": folder, "dataset": res["dataset"], "seeds": [r["seed"] for r in res["runs"]],
                    "run_criterion": res["config"].get("criterion"),
-                   "picks": {c: {"acc": float(np.mean([a for a, _ in v])), "nmi": float(np.mean([b for _, b in v]))}
-                             for c, v in picks.items()},
-                   "first_grid_point": {"acc": float(np.mean([a for a, _ in first])), "nmi": float(np.mean([b for _, b in first]))},
-                   "best_grid_point": {"acc": float(np.mean([a for a, _ in best])), "nmi": float(np.mean([b for _, b in best]))},
+                   "picks": {c: {"acc": study[c]["acc"], "nmi": study[c]["nmi"]} for c in args.criteria},
+                   "first_grid_point": study["first"], "best_grid_point": study["best"],
                    "max_input_modularity_mismatch": max(checks) if checks else None}
             rows.append(row)
             print(f"  {row['dataset']} ({len(row['seeds'])} seeds): " + ", ".join(
