@@ -223,16 +223,20 @@ def to_markdown(res: dict) -> str:
     ]
     if not res.get("complete"):
         lines += ["**Incomplete**: not every run has finished yet.", ""]
-    lines += ["| targets | method | epochs | s / epoch | peak RSS (MB) | ACC | NMI | clusters used | load |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += ["`recompute`: the encoder's activations recomputed in the backward pass (`meow_linear`'s default "
+              "since 1e5fcc9; rows from earlier commits kept them). `commit`: the commit each row ran at.", "",
+              "| targets | method | epochs | s / epoch | peak RSS (MB) | ACC | NMI | clusters used | load | commit |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(res["rows"], key=lambda r: (r["n_targets"], RUNS.index(r["method"]))):
+        method = r["method"] + (" (recompute)" if r.get("recompute") else "")
+        commit = str(r.get("git_commit") or "")[:7]
         if r.get("refused"):
-            lines.append(f"| {r['n_targets']:,} | {r['method']} | refused | ≈{r['estimated_epoch_seconds']:,.0f} "
-                         f"(estimate) | {r['peak_memory_mb']:.0f} | – | – | – | {r['load_average_at_end'][0]:.1f} |")
+            lines.append(f"| {r['n_targets']:,} | {method} | refused | ≈{r['estimated_epoch_seconds']:,.0f} "
+                         f"(estimate) | {r['peak_memory_mb']:.0f} | – | – | – | {r['load_average_at_end'][0]:.1f} | {commit} |")
             continue
-        lines.append(f"| {r['n_targets']:,} | {r['method']} | {r['epochs']} | {_cell(r.get('epoch_seconds'), '.3f')} | "
+        lines.append(f"| {r['n_targets']:,} | {method} | {r['epochs']} | {_cell(r.get('epoch_seconds'), '.3f')} | "
                      f"{r['peak_memory_mb']:.0f} | {r['acc']:.4f} | {r['nmi']:.4f} | {r['n_predicted_clusters']} | "
-                     f"{r['load_average_at_end'][0]:.1f} |")
+                     f"{r['load_average_at_end'][0]:.1f} | {commit} |")
     refusals = [r for r in res["rows"] if r.get("refused")]
     if refusals:
         lines += ["", "Refused runs: MEOW measures its all-target loss before training and refuses an epoch "
