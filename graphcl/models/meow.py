@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -126,7 +126,10 @@ class MEOW(GraphclEstimator):
             in the backward pass instead of keeping their activations
             (:class:`graphcl.nn.MEOWNetwork`'s ``recompute``): the same training, bit for bit,
             with less peak memory, for about one more forward pass per epoch (docs/meow.md
-            "Linear-time MEOW"). ``False`` here, ``True`` in :class:`MEOWLinear`.
+            "Linear-time MEOW"). ``"auto"``: on when the activations it saves would exceed
+            :attr:`RECOMPUTE_AUTO_BYTES` (about ``60 · N · embedding_dim`` floats are kept
+            without it). ``False`` here, ``"auto"`` in :class:`MEOWLinear`; the choice made is
+            ``network_.recompute``.
         featureless: What a node type without features gets: ``"table"`` (a learnable
             embedding table, the reference's) or ``"sketch"`` (fixed label-free features from
             the graph: a random projection of each node's neighbour sets per relation,
@@ -177,7 +180,7 @@ class MEOW(GraphclEstimator):
         concentration: str = "distance",
         spherical_kmeans: bool = True,
         pathsim_ties: str = "seeded",
-        recompute: bool = False,
+        recompute: Union[bool, str] = False,
         max_epoch_seconds: Optional[float] = 600.0,
         epochs: int = 10000,
         random_state: Any = 0,
@@ -308,7 +311,8 @@ class MEOW(GraphclEstimator):
         check_choice(self.concentration, "concentration", ("distance", "similarity"))
         check_choice(self.pathsim_ties, "pathsim_ties", ("seeded", "numpy"))
         check_bool(self.spherical_kmeans, "spherical_kmeans")
-        check_bool(self.recompute, "recompute")
+        if not (isinstance(self.recompute, (bool, np.bool_)) or self.recompute == "auto"):
+            raise GraphclInputError(f"recompute must be True, False or 'auto', got {self.recompute!r}")
         check_choice(self.kmeans, "kmeans", ("fresh", "warm"))
         if self.negatives not in self.NEGATIVES:
             raise GraphclInputError(f"negatives must be one of {self.NEGATIVES} for {type(self).__name__}, "
@@ -381,7 +385,20 @@ class MEOW(GraphclEstimator):
 
     def _network(self, args: Dict[str, Any]) -> MEOWNetwork:
         return MEOWNetwork(args["feature_dims"], args["num_nodes"], args["target"], args["metapath_contexts"],
-                           self.embedding_dim, self._projection_channels(), self.dropout, recompute=self.recompute)
+                           self.embedding_dim, self._projection_channels(), self.dropout,
+                           recompute=self._recompute(int(args["num_nodes"][args["target"]])))
+
+    #: ``recompute="auto"`` recomputes once the activations kept without it exceed this many bytes.
+    RECOMPUTE_AUTO_BYTES = 1 << 30
+    #: ``[N, embedding_dim]`` float tensors autograd keeps per step without ``recompute`` (56.6
+    #: measured on the scaling bench's two meta-paths, docs/meow.md), rounded up.
+    SAVED_ACTIVATIONS = 60
+
+    def _recompute(self, num_target: int) -> bool:
+        """Whether the network recomputes its activations (``recompute``, ``"auto"`` resolved)."""
+        if self.recompute != "auto":
+            return bool(self.recompute)
+        return self.SAVED_ACTIVATIONS * num_target * int(self.embedding_dim) * 4 > self.RECOMPUTE_AUTO_BYTES
 
     def _train(self, inputs: MetaPathInputs, device: torch.device, graph: Dict[str, Any],
                state: Optional[Dict[str, Any]] = None) -> None:
@@ -513,13 +530,14 @@ class MEOWLinear(MEOW):
     :class:`graphcl.losses.MetaNodeWeightedInfoNCE`) and a warm-started per-epoch k-means
     (``kmeans="warm"``). An epoch costs ``O(nnz · d + N · K · d)``: no term over all target
     pairs (docs/meow.md "Linear-time MEOW"). It is the variant for graphs where memory binds,
-    so it recomputes the encoder's views in the backward pass by default (``recompute=True``:
-    the same values as ``False``, bit for bit, with about a third of the saved activations, for
-    roughly one more forward pass per epoch). Arguments as :class:`MEOW`.
+    so it recomputes the encoder's activations in the backward pass once they would take more
+    than :attr:`MEOW.RECOMPUTE_AUTO_BYTES` (1 GiB: about 70 000 targets at ``embedding_dim=64``;
+    ``recompute="auto"``): the same values, bit for bit, with about a third of the saved
+    activations, for roughly one more forward pass per epoch. Arguments as :class:`MEOW`.
     """
 
     def __init__(self, n_clusters: Optional[int] = None, *, negatives: str = "meta", kmeans: str = "warm",
-                 recompute: bool = True, **kwargs: Any) -> None:
+                 recompute: Union[bool, str] = "auto", **kwargs: Any) -> None:
         super().__init__(n_clusters, negatives=negatives, kmeans=kmeans, recompute=recompute, **kwargs)
 
 

@@ -94,7 +94,7 @@ def test_bench_hetero_scaling_small(tmp_path):
         assert r["git_commit"] and r["started_at"] and "bench_hetero_scaling.py" in r["command"]
         assert {"method", "n_targets", "epoch_seconds", "peak_memory_mb", "acc"} <= set(r)
     assert all(r["epochs"] == 2 and r["epoch_seconds"] > 0 for r in rows[1:])
-    assert "| 400 | meow_linear (recompute) | 2 |" in md.read_text()
+    assert "| 400 | meow_linear | 2 |" in md.read_text()  # recompute="auto": off at 400 targets
     proc = run(args, tmp_path)  # finished runs are kept and skipped
     assert "N=400" not in proc.stdout and len(json.loads(out.read_text())["rows"]) == 4
 

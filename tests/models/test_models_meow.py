@@ -311,6 +311,22 @@ def test_recompute_trains_bit_identically(cls):
     assert np.array_equal(a.labels_, b.labels_)
 
 
-def test_recompute_must_be_a_bool():
-    with pytest.raises(GraphclInputError, match="recompute"):
-        MEOW(3, recompute="yes", **SMALL).fit(planted_hetero())
+@pytest.mark.parametrize("bad", ["yes", 1, None])
+def test_recompute_must_be_a_bool_or_auto(bad):
+    with pytest.raises(GraphclInputError, match="recompute must be True, False or 'auto'"):
+        MEOW(3, recompute=bad, **SMALL).fit(planted_hetero())
+
+
+def test_recompute_auto_turns_on_above_the_activation_budget(monkeypatch):
+    data = planted_hetero()
+    kw = dict(SMALL, epochs=2, patience=None)
+    assert MEOWLinear(3, **kw).get_params()["recompute"] == "auto" and MEOW(3).get_params()["recompute"] is False
+    assert MEOWLinear(3, **kw).fit(data).network_.recompute is False  # 240 targets: far below 1 GiB
+    # the rule: 60 [N, embedding_dim] floats against the budget
+    n, h = 240, SMALL["embedding_dim"]
+    monkeypatch.setattr(MEOW, "RECOMPUTE_AUTO_BYTES", 60 * n * h * 4 - 1)
+    assert MEOWLinear(3, **kw).fit(data).network_.recompute is True
+    assert MEOW(3, recompute="auto", **kw).fit(data).network_.recompute is True
+    monkeypatch.setattr(MEOW, "RECOMPUTE_AUTO_BYTES", 60 * n * h * 4)
+    assert MEOWLinear(3, **kw).fit(data).network_.recompute is False
+    assert MEOWLinear(3, recompute=True, **kw).fit(data).network_.recompute is True
