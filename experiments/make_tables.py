@@ -349,7 +349,7 @@ def selection_study(grids: list) -> dict:
 
 def selection_tables(results: dict) -> list:
     """Does a label-free criterion order the grid like the labels? From the selected/ files."""
-    lines = []
+    lines, pooled = [], []
     for (method, dataset, *rest), res in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         if rest or not (method == "selected" or method.startswith("selected_")):
             continue
@@ -381,7 +381,34 @@ def selection_tables(results: dict) -> list:
         for name, text in (("first", "first grid point"), ("best", "best grid point (labels)")):
             lines.append(f"| {label} | {dataset} | {seeds} | {text} | | | {study[name]['acc']:.4f} / "
                          f"{study[name]['nmi']:.4f} |")
+        pooled += grids
+    if pooled:
+        lines += ["", "Pooled over every seed's grid above (each seed counted once per file): the mean ρ with ACC, and",
+                  "how the criterion's pick compares with the first grid point (the `default:` configuration, no",
+                  "selection) on the same seed.", "",
+                  "| criterion | seed grids | mean ρ with ACC | pick − first grid point (ACC) | pick better |",
+                  "|---|---|---|---|---|"]
+        for name, st in pooled_selection_study(pooled).items():
+            lines.append(f"| {name} | {st['grids']} | {_rho_cell(st['rho_acc'])} | {st['acc_vs_first']:+.4f} | "
+                         f"{st['better']}/{st['grids']} |")
     return lines + [""] if lines else []
+
+
+def pooled_selection_study(grids: list) -> dict:
+    """Per criterion, over seed grids taken one at a time: ``grids`` (how many record the
+    criterion), mean ``rho_acc``, mean ACC of its pick minus the first grid point's
+    (``acc_vs_first``) and on how many grids the pick is ``better`` than the first point."""
+    out = {}
+    for name in SELECT_CRITERIA:
+        per = [selection_study([grid])[name] | {"first": grid[0]["evaluation"]["acc"]}
+               for grid in grids if all(name in g for g in grid)]
+        if not per:
+            continue
+        rho = [p["rho_acc"] for p in per if p["rho_acc"] is not None]
+        out[name] = {"grids": len(per), "rho_acc": float(np.mean(rho)) if rho else None,
+                     "acc_vs_first": float(np.mean([p["acc"] - p["first"] for p in per])),
+                     "better": sum(p["acc"] > p["first"] for p in per)}
+    return out
 
 
 def restart_tables(results: dict) -> list:

@@ -314,6 +314,23 @@ def test_selection_study_measures_how_each_criterion_orders_the_grid():
     assert study["best"]["acc"] == 0.7 and study["first"]["nmi"] == 0.25
 
 
+def test_pooled_selection_study_counts_each_grid_against_its_first_point():
+    def point(mod, sil, acc, gain=None):
+        p = {"modularity": mod, "conductance": 1 - mod, "silhouette": sil, "evaluation": {"acc": acc, "nmi": acc}}
+        return p if gain is None else {**p, "modularity_gain": gain}
+
+    # grid a: modularity picks the best point, silhouette the first; grid b: the other way round
+    a = [point(0.1, 0.9, 0.5, gain=0.0), point(0.3, 0.1, 0.8, gain=0.2), point(0.2, 0.2, 0.6, gain=0.1)]
+    b = [point(0.3, 0.1, 0.6), point(0.1, 0.9, 0.7), point(0.2, 0.5, 0.65)]
+    pooled = make_tables.pooled_selection_study([a, b])
+    assert pooled["modularity"]["grids"] == 2 and pooled["modularity"]["better"] == 1
+    assert pooled["modularity"]["acc_vs_first"] == pytest.approx((0.3 + 0.0) / 2)
+    assert pooled["silhouette"]["acc_vs_first"] == pytest.approx((0.0 + 0.1) / 2) and pooled["silhouette"]["better"] == 1
+    assert pooled["modularity_gain"]["grids"] == 1 and pooled["modularity_gain"]["rho_acc"] == pytest.approx(1.0)
+    lines = make_tables.selection_tables({("selected", "cora"): {"runs": [{"selection": {"grid": a}}, {"selection": {"grid": b}}]}})
+    assert "| modularity_gain | 1 | +1.00 | +0.3000 | 1/1 |" in lines
+
+
 def test_restart_tables_rank_seeds_by_each_recorded_score():
     def run(seed, loss, mod, acc):
         return {"seed": seed, "final_loss": loss, "acc": acc, "nmi": acc,
