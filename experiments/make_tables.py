@@ -34,7 +34,8 @@ from graphcl.selection import CRITERIA as SELECTION_CRITERIA  # noqa: E402  (cri
 from graphcl.selection import SELECT_CRITERIA  # noqa: E402
 
 HOMOGENEOUS = ["usps", "acm", "dblp", "cite", "cora", "photo"]
-METHOD_ORDER = ["kmeans", "kmeans_smoothed", "scgc", "scgc_star", "selected", "selected_modularity", "pamc", "pamc_reference",
+METHOD_ORDER = ["kmeans", "kmeans_smoothed", "scgc", "scgc_star", "selected", "selected_modularity_gain", "selected_modularity",
+                "pamc", "pamc_reference",
                 "pamc_soft"]
 METHOD_LABEL = {
     "kmeans": "k-means (raw X)",
@@ -43,7 +44,8 @@ METHOD_LABEL = {
     "scgc_star": "SCGC*",
     "pamc": "PamC",
     "pamc_reference": "PamC (reference formula)",
-    "selected": "SCGC*, label-free selection (default block + grid, by modularity gain)",
+    "selected": "SCGC*, label-free selection (default block + grid, by silhouette)",
+    "selected_modularity_gain": "SCGC*, label-free selection by modularity gain (the default before silhouette)",
     "selected_modularity": "SCGC*, label-free selection by modularity (the default before modularity gain)",
     "pamc_soft": "PamC (soft meta-nodes)",
 }
@@ -372,7 +374,9 @@ def selection_tables(results: dict) -> list:
                       "| method | dataset | seeds | criterion | ρ with ACC | ρ with NMI | picks ACC / NMI |",
                       "|---|---|---|---|---|---|---|"]
         study = selection_study(grids)
-        label = method_label(method).split(",")[0] + (" (chosen by modularity)" if method.endswith("_modularity") else "")
+        label = method_label(method).split(",")[0] + (" (chosen by modularity)" if method.endswith("_modularity") else
+                                                      " (chosen by modularity gain)" if method.endswith("_modularity_gain")
+                                                      else "")
         seeds = len(grids)
         for name in (n for n in SELECT_CRITERIA if n in study):
             st = study[name]

@@ -137,8 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "node on average (default: graphcl.selection.DEFAULT_MAX_POSITIVES, 256)")
     fit.add_argument("--select-criterion", default=None,
                      choices=("modularity", "conductance", "silhouette", "modularity_gain"),
-                     help="label-free score of --select and --restarts (default: modularity_gain for --select, the "
-                          "modularity minus that of k-means on the grid point's input; modularity for --restarts)")
+                     help="label-free score of --select and --restarts (default: silhouette for --select, the cosine "
+                          "silhouette of the embedding; modularity for --restarts)")
     fit.add_argument("--restarts", type=int, default=1, metavar="R",
                      help="homogeneous methods: fit the configuration from R seeds (SEED*R .. SEED*R+R-1) and keep the "
                           "best clustering by --select-criterion; summary.json lists every restart (docs/selection.md)")

@@ -480,9 +480,9 @@ def test_fit_select_writes_the_grid_and_the_choice(tiny20, tmp_path, capsys):
     assert code == 0, err
     summary = json.loads((out / "summary.json").read_text())
     sel = summary["selection"]
-    assert sel["criterion"] == "modularity_gain" and len(sel["grid"]) == 6 and sum(g["chosen"] for g in sel["grid"]) == 1
-    chosen = max(sel["grid"], key=lambda g: g["modularity_gain"])
-    assert chosen["chosen"]  # the default criterion keeps the largest gain
+    assert sel["criterion"] == "silhouette" and len(sel["grid"]) == 6 and sum(g["chosen"] for g in sel["grid"]) == 1
+    chosen = max(sel["grid"], key=lambda g: g["silhouette"])
+    assert chosen["chosen"]  # the default criterion keeps the largest silhouette
     chosen = next(g for g in sel["grid"] if g["chosen"])
     assert sel["choice"] == {k: chosen[k] for k in ("input_hops", "order", "temperature")}
     assert summary["params"]["order"] == chosen["order"] and (out / "labels.csv").is_file() and "metrics" in summary

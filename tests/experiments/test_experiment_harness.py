@@ -244,7 +244,7 @@ def test_selected_script_runs_the_grid_on_the_default_block_and_records_it(tmp_p
                 "--out", out)
     res = json.loads(out.read_text())
     default = load_config(cfg, "scgc_star", "default")
-    assert res["method"] == "selected" and res["config"]["criterion"] == "modularity_gain"
+    assert res["method"] == "selected" and res["config"]["criterion"] == "silhouette"
     assert res["config"]["order"] == default["order"] != 4  # usps's published order 4 is not used: an unseen graph's block
     sel = res["runs"][0]["selection"]
     assert len(sel["grid"]) == 6 and sum(g["chosen"] for g in sel["grid"]) == 1

@@ -50,10 +50,10 @@ def test_select_fits_six_points_and_records_every_score(method, one_thread):
     res = select(method, g, 3, params=SMALL)
     assert len(res.grid) == 6 and sum(r["chosen"] for r in res.grid) == 1
     assert {(r["input_hops"], r["order"]) for r in res.grid[:4]} == {(0, 1), (0, 3), (2, 1), (2, 3)}
-    assert res.criterion == "modularity_gain"  # the default
-    stage1 = max(res.grid[:4], key=lambda r: r["modularity_gain"])
+    assert res.criterion == "silhouette"  # the default
+    stage1 = max(res.grid[:4], key=lambda r: r["silhouette"])
     chosen = next(r for r in res.grid if r["chosen"])
-    assert chosen["modularity_gain"] == max([stage1["modularity_gain"]] + [r["modularity_gain"] for r in res.grid[4:]])
+    assert chosen["silhouette"] == max([stage1["silhouette"]] + [r["silhouette"] for r in res.grid[4:]])
     assert {r["temperature"] for r in res.grid[4:]} == {stage1["temperature"] * 0.5, stage1["temperature"] * 2.0}
     assert res.estimator.labels_.shape == (150,) and res.choice == {k: chosen[k] for k in ("input_hops", "order", "temperature")}
     for row in res.grid:
