@@ -317,6 +317,15 @@ def _rank_correlation(a, b) -> float | None:
     return float(spearmanr(a, b).statistic)
 
 
+def _chosen_by(method: str) -> str:
+    """`` (chosen by <criterion>)`` for a ``selected[_method]_<criterion>`` folder (a criterion
+    other than the current default), else ``""``."""
+    for name in sorted(SELECT_CRITERIA, key=len, reverse=True):  # modularity_gain before modularity
+        if method.endswith("_" + name):
+            return f" (chosen by {name.replace('_', ' ')})"
+    return ""
+
+
 def selection_study(grids: list) -> dict:
     """What each criterion would pick among the fitted grid points of each seed, scored after the fact.
 
@@ -374,9 +383,7 @@ def selection_tables(results: dict) -> list:
                       "| method | dataset | seeds | criterion | ρ with ACC | ρ with NMI | picks ACC / NMI |",
                       "|---|---|---|---|---|---|---|"]
         study = selection_study(grids)
-        label = method_label(method).split(",")[0] + (" (chosen by modularity)" if method.endswith("_modularity") else
-                                                      " (chosen by modularity gain)" if method.endswith("_modularity_gain")
-                                                      else "")
+        label = method_label(method).split(",")[0] + _chosen_by(method)
         seeds = len(grids)
         for name in (n for n in SELECT_CRITERIA if n in study):
             st = study[name]
@@ -402,10 +409,10 @@ def pooled_selection_study(grids: list) -> dict:
     """Per criterion, over seed grids taken one at a time: ``grids`` (how many record the
     criterion), mean ``rho_acc``, mean ACC of its pick minus the first grid point's
     (``acc_vs_first``) and on how many grids the pick is ``better`` than the first point."""
+    studies = [(selection_study([grid]), grid[0]["evaluation"]["acc"]) for grid in grids]  # once per grid
     out = {}
     for name in SELECT_CRITERIA:
-        per = [selection_study([grid])[name] | {"first": grid[0]["evaluation"]["acc"]}
-               for grid in grids if all(name in g for g in grid)]
+        per = [study[name] | {"first": first} for study, first in studies if name in study]
         if not per:
             continue
         rho = [p["rho_acc"] for p in per if p["rho_acc"] is not None]
