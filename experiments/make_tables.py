@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from graphcl.experiment import METRICS, PROVENANCE_KEYS  # noqa: E402
 from graphcl.selection import CRITERIA as SELECTION_CRITERIA  # noqa: E402  (criterion -> +1 / -1)
-from graphcl.selection import SELECT_CRITERIA  # noqa: E402
+from graphcl.selection import DEFAULT_CRITERION, SELECT_CRITERIA  # noqa: E402
 
 HOMOGENEOUS = ["usps", "acm", "dblp", "cite", "cora", "photo"]
 METHOD_ORDER = ["kmeans", "kmeans_smoothed", "scgc", "scgc_star", "selected", "selected_modularity_gain", "selected_modularity",
@@ -318,12 +318,21 @@ def _rank_correlation(a, b) -> float | None:
 
 
 def _chosen_by(method: str) -> str:
-    """`` (chosen by <criterion>)`` for a ``selected[_method]_<criterion>`` folder (a criterion
-    other than the current default), else ``""``."""
+    """`` (chosen by <criterion>)`` for a ``selected[_method][_<criterion>]`` folder: the
+    folder's criterion suffix, or :data:`DEFAULT_CRITERION` without one."""
     for name in sorted(SELECT_CRITERIA, key=len, reverse=True):  # modularity_gain before modularity
         if method.endswith("_" + name):
             return f" (chosen by {name.replace('_', ' ')})"
-    return ""
+    return f" (chosen by {DEFAULT_CRITERION.replace('_', ' ')})"
+
+
+def short_label(method: str) -> str:
+    """A row's label in the study tables, where rows of one method from different folders meet:
+    the method's name, with the restarts or the selection criterion that tells them apart."""
+    if "_restarts" in method:
+        return method_label(method)
+    base = method_label(method).split(",")[0]
+    return f"{base}, selected{_chosen_by(method)}" if method.startswith("selected") else base
 
 
 def selection_study(grids: list) -> dict:
@@ -383,7 +392,7 @@ def selection_tables(results: dict) -> list:
                       "| method | dataset | seeds | criterion | ρ with ACC | ρ with NMI | picks ACC / NMI |",
                       "|---|---|---|---|---|---|---|"]
         study = selection_study(grids)
-        label = method_label(method).split(",")[0] + _chosen_by(method)
+        label = short_label(method)
         seeds = len(grids)
         for name in (n for n in SELECT_CRITERIA if n in study):
             st = study[name]
@@ -439,14 +448,15 @@ def restart_tables(results: dict) -> list:
                 continue
             pick = int(np.argmax(score))
             ra, rn = _rank_correlation(score, acc), _rank_correlation(score, nmi)
-            label = method_label(method) if "_restarts" in method else method_label(method).split(",")[0]
+            label = short_label(method)
             rows.append(f"| {label} | {dataset} | {len(runs)} | {name} | "
                         + " | ".join(_rho_cell(v) for v in (ra, rn))
                         + f" | {acc[pick]:.4f} | {np.mean(acc):.4f} |")
     if not rows:
         return []
     return ["## Restarts: does a label-free score order the seeds of one configuration?", "",
-            "Over the seeds of each result file (one configuration, different starts): Spearman's ρ between a",
+            "Over the seeds of each result file (one configuration, or for a selected row one selection",
+            "pipeline, different starts): Spearman's ρ between a",
             "label-free score of the run (the negated final training loss; modularity, conductance negated, and",
             "silhouette of the final clustering where the run recorded them in `label_free`) and ACC or NMI,",
             "and the ACC of the seed the score would keep, beside the mean. A score that does not order the",

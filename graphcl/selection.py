@@ -294,7 +294,7 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
 
 def grid_input(x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], hops: int, n_clusters: int, seed: int,
                n_init: int) -> Tuple[Tensor, float]:
-    """A grid point's input and what ``modularity_gain`` subtracts: ``(features, modularity)``,
+    r"""A grid point's input and what ``modularity_gain`` subtracts: ``(features, modularity)``,
     the features ``X`` (``hops=0``) or :math:`\hat A^h X`, and the modularity of k-means
     (``n_init`` restarts, ``seed``) on them."""
     from graphcl.ops import smooth_features

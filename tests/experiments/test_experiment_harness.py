@@ -345,6 +345,20 @@ def test_restart_tables_rank_seeds_by_each_recorded_score():
     assert rows["conductance"][4] == "+1.00" and rows["silhouette"][4] == "–"
 
 
+def test_study_tables_tell_the_folders_of_one_method_apart():
+    labels = {m: make_tables.short_label(m) for m in ("scgc_star", "selected", "selected_modularity",
+                                                       "selected_modularity_gain", "scgc_star_restarts5")}
+    assert len(set(labels.values())) == len(labels)  # one label per folder, none shared
+    assert labels["scgc_star"] == "SCGC*"
+    assert labels["selected"] == f"SCGC*, selected (chosen by {make_tables.DEFAULT_CRITERION.replace('_', ' ')})"
+    assert labels["selected_modularity"] == "SCGC*, selected (chosen by modularity)"
+    assert labels["selected_modularity_gain"] == "SCGC*, selected (chosen by modularity gain)"
+    assert labels["scgc_star_restarts5"] == "SCGC*, best of 5 restarts by modularity"
+    runs = [{"seed": s, "final_loss": 1.0 - s / 10, "acc": 0.5 + s / 10, "nmi": 0.5} for s in range(3)]
+    lines = make_tables.restart_tables({("scgc_star", "cora"): {"runs": runs}, ("selected_modularity", "cora"): {"runs": runs}})
+    assert {line.split(" | ")[0] for line in lines if "| cora |" in line} == {"| SCGC*", "| SCGC*, selected (chosen by modularity)"}
+
+
 def test_homogeneous_set_writes_an_ablation_and_the_seed_spread_table(tmp_path):
     cfg = _small_config(tmp_path, "scgc.yaml")
     results = tmp_path / "results"
