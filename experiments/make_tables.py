@@ -367,6 +367,61 @@ def selection_study(grids: list) -> dict:
     return out
 
 
+def _has_grid_keys(grid: list) -> bool:
+    return all(key in g for g in grid for key in ("input_hops", "order", "temperature"))
+
+
+def first_stage_study(grids: list) -> dict:
+    """The input/order stage (the grid points at the first grid point's temperature, at least
+    two): per criterion, ``grids`` (how many) and ``keeps_first`` (on how many its maximum is the
+    first grid point, raw ``X`` at the smallest order)."""
+    out = {}
+    grids = [grid for grid in grids if _has_grid_keys(grid)]
+    for name, sign in SELECT_CRITERIA.items():
+        stages = [[g for g in grid if g["temperature"] == grid[0]["temperature"]] for grid in grids]
+        stages = [st for st in stages if len(st) >= 2 and all(name in g for g in st)]
+        if stages:
+            out[name] = {"grids": len(stages),
+                         "keeps_first": sum(max(st, key=lambda g: sign * g[name]) is st[0] for st in stages)}
+    return out
+
+
+def temperature_study(grids: list) -> dict:
+    """Within each temperature stage (grid points of one seed sharing ``input_hops`` and
+    ``order``, at least three temperatures): per criterion, and for ACC itself (key ``"acc"``,
+    read from the labels), ``stages`` (how many), ``rises`` / ``falls`` (on how many the value
+    increases / decreases strictly with the temperature), ``picks_largest`` / ``picks_smallest``
+    (on how many its maximum is at the largest / smallest temperature) and ``acc_vs_base`` (mean
+    ACC of its pick minus the ACC at the first grid point's temperature, the ``default:``
+    block's)."""
+    stages = []
+    for grid in filter(_has_grid_keys, grids):
+        groups: dict = {}
+        for g in grid:
+            groups.setdefault((g["input_hops"], g["order"]), []).append(g)
+        base_t = grid[0]["temperature"]
+        for points in groups.values():
+            points = sorted(points, key=lambda g: g["temperature"])
+            base = [g for g in points if g["temperature"] == base_t]
+            if len(points) >= 3 and base:
+                stages.append((points, base[0]["evaluation"]["acc"]))
+    out = {}
+    keys = [(name, sign) for name, sign in SELECT_CRITERIA.items()] + [("acc", 1.0)]
+    for name, sign in keys:
+        value = (lambda g: g["evaluation"]["acc"]) if name == "acc" else (lambda g, n=name, s=sign: s * g[n])
+        per = [(points, base) for points, base in stages if name == "acc" or all(name in g for g in points)]
+        if not per:
+            continue
+        rises = sum(all(value(a) < value(b) for a, b in zip(points, points[1:])) for points, _ in per)
+        falls = sum(all(value(a) > value(b) for a, b in zip(points, points[1:])) for points, _ in per)
+        picks = [max(points, key=value) for points, _ in per]
+        out[name] = {"stages": len(per), "rises": rises, "falls": falls,
+                     "picks_largest": sum(p is points[-1] for p, (points, _) in zip(picks, per)),
+                     "picks_smallest": sum(p is points[0] for p, (points, _) in zip(picks, per)),
+                     "acc_vs_base": float(np.mean([p["evaluation"]["acc"] - base for p, (_, base) in zip(picks, per)]))}
+    return out
+
+
 def selection_tables(results: dict) -> list:
     """Does a label-free criterion order the grid like the labels? From the selected/ files."""
     lines, pooled = [], []
@@ -411,6 +466,32 @@ def selection_tables(results: dict) -> list:
         for name, st in pooled_selection_study(pooled).items():
             lines.append(f"| {name} | {st['grids']} | {_rho_cell(st['rho_acc'])} | {st['acc_vs_first']:+.4f} | "
                          f"{st['better']}/{st['grids']} |")
+        first = first_stage_study(pooled)
+        if first:
+            lines += ["", "The input/order stage (the grid points at the first grid point's temperature): on how many",
+                      "seed grids the criterion keeps the first grid point (raw X, smallest order): "
+                      + "; ".join(f"{name} {st['keeps_first']}/{st['grids']}" for name, st in first.items()) + "."]
+        temps = temperature_study(pooled)
+        if temps:
+            lines += ["", "Within a temperature stage (the grid points of one seed that share the input and the order,",
+                      "fitted at three or more temperatures; pooled as above): on how many stages the criterion rises",
+                      "or falls strictly with the temperature, where its maximum lies, and the ACC of that pick minus",
+                      "the ACC at the first grid point's temperature. `ACC (labels)` is the same for the labels' own",
+                      "score: what a criterion that orders temperatures would follow.", "",
+                      "| criterion | stages | rises with T | falls with T | picks the largest T | picks the smallest T "
+                      "| pick − first T (ACC) |",
+                      "|---|---|---|---|---|---|---|"]
+            for name, st in temps.items():
+                n = st["stages"]
+                label = "ACC (labels)" if name == "acc" else name
+                lines.append(f"| {label} | {n} | {st['rises']}/{n} | {st['falls']}/{n} | {st['picks_largest']}/{n} | "
+                             f"{st['picks_smallest']}/{n} | {st['acc_vs_base']:+.4f} |")
+            for name, st in temps.items():
+                end = {st["stages"]: None, st["picks_largest"]: "largest", st["picks_smallest"]: "smallest"}.get(st["stages"])
+                if name != "acc" and end:
+                    lines += ["", f"{name} keeps the {end} temperature on every stage recorded: between temperatures it "
+                              "follows the temperature, not the quality of the clustering, so its temperature stage "
+                              "is a fixed rule, not a selection."]
     return lines + [""] if lines else []
 
 

@@ -331,6 +331,34 @@ def test_pooled_selection_study_counts_each_grid_against_its_first_point():
     assert "| modularity_gain | 1 | +1.00 | +0.3000 | 1/1 |" in lines
 
 
+def test_temperature_and_first_stage_studies_read_each_stage():
+    def point(h, r, t, sil, mod, acc):
+        return {"input_hops": h, "order": r, "temperature": t, "silhouette": sil, "modularity": mod, "conductance": 0.5,
+                "evaluation": {"acc": acc, "nmi": acc}}
+
+    # seed grid 1: stage 1 at T=4 keeps (0, 1) by silhouette, (2, 1) by modularity; its T stage (0, 1): 2, 4, 8
+    a = [point(0, 1, 4.0, 0.8, 0.3, 0.60), point(2, 1, 4.0, 0.5, 0.4, 0.70),
+         point(0, 1, 2.0, 0.6, 0.5, 0.65), point(0, 1, 8.0, 0.9, 0.2, 0.55)]
+    # seed grid 2: silhouette rises again, and so does ACC
+    b = [point(0, 1, 4.0, 0.7, 0.3, 0.80), point(0, 3, 4.0, 0.9, 0.2, 0.70),
+         point(0, 3, 2.0, 0.5, 0.4, 0.60), point(0, 3, 8.0, 0.95, 0.1, 0.75)]
+    first = make_tables.first_stage_study([a, b])
+    assert first["silhouette"] == {"grids": 2, "keeps_first": 1} and first["modularity"]["keeps_first"] == 1
+    temps = make_tables.temperature_study([a, b])
+    assert temps["silhouette"]["stages"] == 2 and temps["silhouette"]["rises"] == 2
+    assert temps["silhouette"]["picks_largest"] == 2 and temps["silhouette"]["picks_smallest"] == 0
+    assert temps["modularity"]["falls"] == 2 and temps["modularity"]["picks_smallest"] == 2
+    assert temps["silhouette"]["acc_vs_base"] == pytest.approx(((0.55 - 0.60) + (0.75 - 0.70)) / 2)
+    assert temps["acc"]["rises"] == 1 and temps["acc"]["falls"] == 1  # ACC 0.65, 0.60, 0.55 and 0.60, 0.70, 0.75
+    assert temps["acc"]["picks_largest"] == 1 and temps["acc"]["picks_smallest"] == 1
+    lines = make_tables.selection_tables({("selected", "cora"): {"runs": [{"selection": {"grid": a}},
+                                                                            {"selection": {"grid": b}}]}})
+    text = "\n".join(lines)
+    assert "silhouette keeps the largest temperature on every stage recorded" in text
+    assert "modularity keeps the smallest temperature on every stage recorded" in text
+    assert "silhouette 1/2" in text
+
+
 def test_restart_tables_rank_seeds_by_each_recorded_score():
     def run(seed, loss, mod, acc):
         return {"seed": seed, "final_loss": loss, "acc": acc, "nmi": acc,
