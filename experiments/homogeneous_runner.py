@@ -118,7 +118,7 @@ def run_one(args: argparse.Namespace, cfg: dict, make: Callable[..., object] = m
 
     from graphcl.cluster import kmeans
     from graphcl.data import load_dataset
-    from graphcl.experiment import estimator_params, load_average, peak_memory_mb, without_labels
+    from graphcl.experiment import estimator_params, load_average, pack_labels, peak_memory_mb, without_labels
     from graphcl.metrics import evaluate_clustering
     from graphcl.ops import smooth_features
 
@@ -164,6 +164,9 @@ def run_one(args: argparse.Namespace, cfg: dict, make: Callable[..., object] = m
             for row, labels in zip(record[rows_key], getattr(model, labels_attr, [])):
                 scores = evaluate_clustering(y, labels)
                 row["evaluation"] = {"acc": scores["acc"], "nmi": scores["nmi"], "ari": scores["ari"]}
+                # the candidate's partition itself, so that a criterion proposed later (agreement between
+                # candidates, a score in a space they share) can be studied on these runs without refitting
+                row["labels"] = pack_labels(labels)
     # label-free scores of the final clustering (graphcl.selection's criteria): whether they order
     # restarts (seeds) the way the labels do is measured from these records (docs/results.md)
     from graphcl.selection import clustering_scores

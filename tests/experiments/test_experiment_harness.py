@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from graphcl import GraphclInputError
-from graphcl.experiment import PROVENANCE_KEYS, load_config, parse_overrides, summarize, write_result
+from graphcl.data import load_dataset
+from graphcl.experiment import PROVENANCE_KEYS, load_config, parse_overrides, summarize, unpack_labels, write_result
+from graphcl.metrics import evaluate_clustering
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "experiments"))
@@ -252,6 +254,11 @@ def test_selected_script_runs_the_grid_on_the_default_block_and_records_it(tmp_p
     chosen = next(g for g in sel["grid"] if g["chosen"])
     assert chosen["evaluation"]["acc"] == res["runs"][0]["acc"]
     assert all(0.0 <= g["evaluation"]["nmi"] <= 1.0 for g in sel["grid"])
+    # every grid point's partition is kept (packed), and it is the one its evaluation scored
+    y = load_dataset("usps").y.numpy()
+    for g in sel["grid"]:
+        labels = unpack_labels(g["labels"])
+        assert labels.shape == y.shape and evaluate_clustering(y, labels)["acc"] == g["evaluation"]["acc"]
     # the run's own label-free scores, as every homogeneous run records them
     assert res["runs"][0]["label_free"]["modularity"] == pytest.approx(chosen["modularity"])
     assert res["runs"][0]["command"].endswith("--seeds 0 --epochs 2 --config " + str(cfg) + " --out " + str(out))
@@ -292,6 +299,7 @@ def test_restarts_script_keeps_the_best_restart_and_records_every_one(tmp_path):
     # each restart scored against y after the choice; the kept one is the run
     assert chosen[0]["evaluation"]["acc"] == run["acc"]
     assert run["label_free"]["modularity"] == pytest.approx(chosen[0]["modularity"])
+    assert all(unpack_labels(r["labels"]).shape == (load_dataset("cora").num_nodes,) for r in rs["restarts"])
 
 
 def test_restart_rows_are_labelled_with_their_count_and_criterion():

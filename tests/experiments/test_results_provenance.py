@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import graphcl.experiment as experiment
@@ -18,8 +19,10 @@ from graphcl.experiment import (
     check_clean_tree,
     has_clean_provenance,
     load_config,
+    pack_labels,
     parse_overrides,
     seed_command,
+    unpack_labels,
     write_result,
     yaml_number,
 )
@@ -386,3 +389,29 @@ def test_heterogeneous_tables_label_logistic_regression_and_say_where_meow_loses
     assert "| k-means (meta-path-smoothed X) |" in clustering and "| MEOW† |" in clustering
     assert "MEOW loses to k-means (meta-path-smoothed X) on acm: clustering NMI 0.4211 vs 0.6047." in clustering
     assert make_tables.LEGACY_NOTE in classification and make_tables.LEGACY_NOTE in clustering
+
+
+@pytest.mark.parametrize("labels", [np.array([0, 3, 3, 1, 0]), np.arange(300) % 257, np.array([70000, 0, 5]),
+                                    np.array([], dtype=np.int64)])
+def test_pack_labels_round_trips_in_the_smallest_width(labels):
+    packed = pack_labels(labels)
+    assert json.loads(json.dumps(packed)) == packed  # JSON-ready
+    assert packed["n"] == labels.size
+    assert packed["dtype"] == {0: "<u1", 4: "<u1", 3: "<u1", 256: "<u2", 70000: "<u4"}[int(labels.max()) if labels.size else 0]
+    out = unpack_labels(packed)
+    assert out.dtype == np.int64 and np.array_equal(out, labels)
+
+
+def test_pack_labels_refuses_what_it_cannot_hold_and_unpack_refuses_a_broken_record():
+    with pytest.raises(GraphclInputError, match="one-dimensional"):
+        pack_labels(np.zeros((2, 2), dtype=int))
+    with pytest.raises(GraphclInputError, match="non-negative"):
+        pack_labels(np.array([0, -1]))
+    packed = pack_labels(np.array([0, 1, 2]))
+    with pytest.raises(GraphclInputError, match="record says 4"):
+        unpack_labels({**packed, "n": 4})
+    with pytest.raises(GraphclInputError, match="not a packed labelling"):
+        unpack_labels({**packed, "zlib_base64": "not base64!"})
+    with pytest.raises(GraphclInputError, match="not a packed labelling"):
+        unpack_labels({"dtype": "<u1"})
+
