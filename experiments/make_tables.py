@@ -23,6 +23,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -335,15 +336,17 @@ def short_label(method: str) -> str:
     return f"{base}, selected{_chosen_by(method)}" if method.startswith("selected") else base
 
 
-def selection_study(grids: list) -> dict:
+def selection_study(grids: list, criteria: Optional[dict] = None) -> dict:
     """What each criterion would pick among the fitted grid points of each seed, scored after the fact.
 
-    ``grids``: one list of grid rows (``selection["grid"]`` with an ``evaluation`` block) per seed.
+    ``grids``: one list of grid rows (``selection["grid"]`` with an ``evaluation`` block) per seed;
+    ``criteria``: ``name -> +1 / -1`` (maximised / minimised; default ``SELECT_CRITERIA``), each
+    studied on the grids whose every point records it.
     Returns ``criterion -> {"rho_acc", "rho_nmi", "acc", "nmi"}`` (means over seeds) plus
     ``"best"`` (the grid point with the best ACC, ties by NMI: reads labels, an upper bound) and
     ``"first"`` (the first grid point, the ``default:`` block's own configuration)."""
     out = {}
-    for name, sign in SELECT_CRITERIA.items():
+    for name, sign in (SELECT_CRITERIA if criteria is None else criteria).items():
         rho_acc, rho_nmi, acc, nmi = [], [], [], []
         scored = [grid for grid in grids if all(name in g for g in grid)]  # older files lack modularity_gain
         if not scored:

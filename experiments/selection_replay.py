@@ -18,6 +18,16 @@ can only pick among the points that were fitted. Where a point already records
 ``input_modularity``, the recomputed value is checked against it (they must agree: the
 replay then reproduces :func:`select` exactly).
 
+Two criteria that no run chose by are computed here from the partitions the grid points keep
+(``labels``, packed; runs from before they were kept are left out of these two), because the
+recorded ones cannot compare temperatures (``docs/selection.md``): both score every grid
+point in a space the whole grid shares, not in the point's own embedding.
+
+* ``agreement``: the grid point's mean adjusted Rand index with the seed's other grid points
+  (the partition the grid agrees on);
+* ``input_silhouette``: the cosine silhouette of the partition on the raw features ``X``, on the
+  same seeded sample of nodes as the recorded ``silhouette``.
+
 Writes ``experiments/results/studies/selection_replay.json`` (provenance as every result file:
 command, commit, start time; a clean tree is required).
 """
@@ -35,11 +45,39 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 
+#: The criteria computed here from the kept partitions: name -> +1 (maximised).
+PARTITION_CRITERIA = {"agreement": 1.0, "input_silhouette": 1.0}
+
+
+def partition_scores(grid: list, x, seed: int, silhouette_sample: int = 2000) -> bool:
+    """Add ``agreement`` and ``input_silhouette`` to each point of ``grid`` from its packed
+    ``labels`` (``x``: the raw features ``[N, d]``, a numpy array); ``False`` (nothing added)
+    when a point lacks them."""
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score, silhouette_score
+
+    from graphcl.experiment import unpack_labels
+
+    if not all("labels" in g for g in grid):
+        return False
+    labels = [unpack_labels(g["labels"]) for g in grid]
+    n = labels[0].shape[0]
+    sample = np.random.RandomState(int(seed)).permutation(n)[: min(int(silhouette_sample), n)]  # as clustering_scores
+    for i, (g, lab) in enumerate(zip(grid, labels)):
+        others = [adjusted_rand_score(lab, other) for j, other in enumerate(labels) if j != i]
+        g["agreement"] = float(np.mean(others)) if others else 0.0
+        g["input_silhouette"] = (float(silhouette_score(x[sample], lab[sample], metric="cosine"))
+                                 if len(np.unique(lab[sample])) > 1 else -1.0)
+    return True
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--folders", nargs="+", default=None, help="result folders (default: every selected*/)")
     p.add_argument("--datasets", nargs="+", default=None, help="only these datasets (default: every file)")
-    p.add_argument("--criteria", nargs="+", default=["modularity", "modularity_gain", "silhouette"])
+    known = ["modularity", "conductance", "silhouette", "modularity_gain", *PARTITION_CRITERIA]
+    p.add_argument("--criteria", nargs="+", choices=known,
+                   default=["modularity", "modularity_gain", "silhouette", *PARTITION_CRITERIA])
     p.add_argument("--out", default=str(HERE / "results" / "studies" / "selection_replay.json"))
     p.add_argument("--results-dir", default=str(HERE / "results"), help="where the selected*/ folders are")
     p.add_argument("--threads", type=int, default=None)
@@ -51,7 +89,7 @@ def main(argv=None) -> int:
 
     from graphcl.data import load_dataset
     from graphcl.experiment import environment, git_commit, now_iso, refuse_dirty_results
-    from graphcl.selection import graph_inputs, grid_input
+    from graphcl.selection import SELECT_CRITERIA, graph_inputs, grid_input
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -81,19 +119,23 @@ def main(argv=None) -> int:
                     if "input_modularity" in g:
                         checks.append(abs(g["input_modularity"] - recomputed))
                     g["modularity_gain"] = g["modularity"] - recomputed
+                partition_scores(grid, x.numpy(), int(run["seed"]))
                 grids.append(grid)
                 print(f"{folder}/{path.name} seed {run['seed']}: input modularity "
                       + ", ".join(f"h={h} {v:.4f}" for h, v in inputs.items()) + f" ({time.perf_counter() - t0:.1f} s)",
                       flush=True)
-            study = selection_study(grids)  # the results page's own picks (first of equals: grid order)
+            signs = {**SELECT_CRITERIA, **PARTITION_CRITERIA}
+            # the results page's own picks (first of equals: grid order)
+            study = selection_study(grids, {c: signs[c] for c in args.criteria})
             row = {"folder": folder, "dataset": res["dataset"], "seeds": [r["seed"] for r in res["runs"]],
                    "run_criterion": res["config"].get("criterion"),
-                   "picks": {c: {"acc": study[c]["acc"], "nmi": study[c]["nmi"]} for c in args.criteria},
+                   "picks": {c: {"acc": study[c]["acc"], "nmi": study[c]["nmi"], "seeds": study[c]["seeds"],
+                                 "rho_acc": study[c]["rho_acc"]} for c in args.criteria if c in study},
                    "first_grid_point": study["first"], "best_grid_point": study["best"],
                    "max_input_modularity_mismatch": max(checks) if checks else None}
             rows.append(row)
             print(f"  {row['dataset']} ({len(row['seeds'])} seeds): " + ", ".join(
-                f"{c} {v['acc']:.4f}/{v['nmi']:.4f}" for c, v in row["picks"].items()), flush=True)
+                f"{c} {v['acc']:.4f}/{v['nmi']:.4f} ({v['seeds']} seeds)" for c, v in row["picks"].items()), flush=True)
     out = {"method": "selection_replay", "command": " ".join(["python", "experiments/selection_replay.py", *(argv or sys.argv[1:])]),
            "git_commit": git_commit(dirty=True if dirty else None), "started_at": started, "written_at": now_iso(),
            "criteria": args.criteria, "rows": rows, "environment": environment("cpu")}

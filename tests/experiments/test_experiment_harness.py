@@ -447,3 +447,40 @@ def test_selection_replay_rescores_recorded_grids_by_the_gain(tmp_path):
     assert row["picks"]["modularity"]["acc"] == 0.60 and row["picks"]["modularity_gain"]["acc"] == 0.70
     assert row["max_input_modularity_mismatch"] == 0.0
     assert row["best_grid_point"]["acc"] == 0.70 and row["first_grid_point"]["acc"] == 0.70
+
+
+def test_selection_replay_scores_the_kept_partitions_in_a_space_the_grid_shares(tmp_path):
+    import numpy as np
+    import selection_replay
+    from sklearn.metrics import silhouette_score
+
+    from graphcl.experiment import pack_labels
+
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1, 2], 20)
+    x = rng.normal(size=(60, 5)) + 4 * np.eye(5)[y]  # three clear groups in the raw features
+    good, shuffled = y.copy(), rng.permutation(y)
+    near = good.copy()
+    near[:3] = 1  # three nodes moved: close to the good partition
+    grid = [{"labels": pack_labels(p)} for p in (shuffled, good, near)]
+    assert selection_replay.partition_scores(grid, x, seed=1)
+    assert max(grid, key=lambda g: g["input_silhouette"]) is grid[1]  # the partition the features support
+    assert max(grid, key=lambda g: g["agreement"]) in (grid[1], grid[2]) and grid[0]["agreement"] < 0.1
+    assert grid[1]["input_silhouette"] == pytest.approx(silhouette_score(x, good, metric="cosine"))  # sample = all 60
+    assert not selection_replay.partition_scores([{"labels": pack_labels(good)}, {}], x, seed=1)  # a point without them
+    # end to end: a grid that keeps its partitions gets both criteria studied; one that does not is left out
+    data_x = load_dataset("cora").x.numpy()
+    labs = [np.arange(data_x.shape[0]) % 7, np.arange(data_x.shape[0]) % 3]
+    points = [{"input_hops": 0, "order": 1, "temperature": t, "modularity": 0.5, "silhouette": 0.5,
+               "labels": pack_labels(lab), "evaluation": {"acc": a, "nmi": a}} for t, lab, a in ((4.0, labs[0], 0.6),
+                                                                                                   (8.0, labs[1], 0.5))]
+    folder = tmp_path / "selected_test"
+    folder.mkdir()
+    runs = [{"seed": 0, "selection": {"grid": points}},
+            {"seed": 1, "selection": {"grid": [{k: v for k, v in g.items() if k != "labels"} for g in points]}}]
+    (folder / "cora.json").write_text(json.dumps({"dataset": "cora", "config": {"kmeans_n_init": 1}, "runs": runs}))
+    out = tmp_path / "replay.json"
+    assert selection_replay.main(["--results-dir", str(tmp_path), "--out", str(out), "--threads", "1"]) == 0
+    picks = json.loads(out.read_text())["rows"][0]["picks"]
+    assert picks["agreement"]["seeds"] == 1 and picks["input_silhouette"]["seeds"] == 1 and picks["silhouette"]["seeds"] == 2
+
