@@ -342,7 +342,8 @@ def selection_study(grids: list, criteria: Optional[dict] = None) -> dict:
     ``grids``: one list of grid rows (``selection["grid"]`` with an ``evaluation`` block) per seed;
     ``criteria``: ``name -> +1 / -1`` (maximised / minimised; default ``SELECT_CRITERIA``), each
     studied on the grids whose every point records it.
-    Returns ``criterion -> {"rho_acc", "rho_nmi", "acc", "nmi"}`` (means over seeds) plus
+    Returns ``criterion -> {"rho_acc", "rho_nmi", "acc", "nmi", "seeds", "first_acc"}`` (means over
+    the seeds that record the criterion; ``first_acc``: the first grid point's ACC on those) plus
     ``"best"`` (the grid point with the best ACC, ties by NMI: reads labels, an upper bound) and
     ``"first"`` (the first grid point, the ``default:`` block's own configuration)."""
     out = {}
@@ -361,7 +362,8 @@ def selection_study(grids: list, criteria: Optional[dict] = None) -> dict:
             acc.append(pick["acc"]), nmi.append(pick["nmi"])
         out[name] = {"rho_acc": float(np.mean(rho_acc)) if rho_acc else None,
                      "rho_nmi": float(np.mean(rho_nmi)) if rho_nmi else None,
-                     "acc": float(np.mean(acc)), "nmi": float(np.mean(nmi)), "seeds": len(scored)}
+                     "acc": float(np.mean(acc)), "nmi": float(np.mean(nmi)), "seeds": len(scored),
+                     "first_acc": float(np.mean([grid[0]["evaluation"]["acc"] for grid in scored]))}
     # the best point by ACC, an ACC tie broken by NMI (equal ACCs happen: two points with the same partition)
     best = [max(grid, key=lambda g: (g["evaluation"]["acc"], g["evaluation"]["nmi"]))["evaluation"] for grid in grids]
     out["best"] = {"acc": float(np.mean([b["acc"] for b in best])), "nmi": float(np.mean([b["nmi"] for b in best]))}

@@ -130,7 +130,8 @@ def main(argv=None) -> int:
             row = {"folder": folder, "dataset": res["dataset"], "seeds": [r["seed"] for r in res["runs"]],
                    "run_criterion": res["config"].get("criterion"),
                    "picks": {c: {"acc": study[c]["acc"], "nmi": study[c]["nmi"], "seeds": study[c]["seeds"],
-                                 "rho_acc": study[c]["rho_acc"]} for c in args.criteria if c in study},
+                                 "rho_acc": study[c]["rho_acc"], "first_grid_point_acc": study[c]["first_acc"]}
+                             for c in args.criteria if c in study},
                    "first_grid_point": study["first"], "best_grid_point": study["best"],
                    "max_input_modularity_mismatch": max(checks) if checks else None}
             rows.append(row)

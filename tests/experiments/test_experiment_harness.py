@@ -483,4 +483,5 @@ def test_selection_replay_scores_the_kept_partitions_in_a_space_the_grid_shares(
     assert selection_replay.main(["--results-dir", str(tmp_path), "--out", str(out), "--threads", "1"]) == 0
     picks = json.loads(out.read_text())["rows"][0]["picks"]
     assert picks["agreement"]["seeds"] == 1 and picks["input_silhouette"]["seeds"] == 1 and picks["silhouette"]["seeds"] == 2
+    assert picks["agreement"]["first_grid_point_acc"] == 0.6  # the first point of the grids that score it
 
