@@ -381,10 +381,10 @@ def first_stage_study(grids: list) -> dict:
     two): per criterion, ``grids`` (how many) and ``keeps_first`` (on how many its maximum is the
     first grid point, raw ``X`` at the smallest order)."""
     out = {}
-    grids = [grid for grid in grids if _has_grid_keys(grid)]
+    firsts = [[g for g in grid if g["temperature"] == grid[0]["temperature"]] for grid in filter(_has_grid_keys, grids)]
+    firsts = [st for st in firsts if len(st) >= 2]
     for name, sign in SELECT_CRITERIA.items():
-        stages = [[g for g in grid if g["temperature"] == grid[0]["temperature"]] for grid in grids]
-        stages = [st for st in stages if len(st) >= 2 and all(name in g for g in st)]
+        stages = [st for st in firsts if all(name in g for g in st)]
         if stages:
             out[name] = {"grids": len(stages),
                          "keeps_first": sum(max(st, key=lambda g: sign * g[name]) is st[0] for st in stages)}
@@ -411,8 +411,7 @@ def temperature_study(grids: list) -> dict:
             if len(points) >= 3 and base:
                 stages.append((points, base[0]["evaluation"]["acc"]))
     out = {}
-    keys = [(name, sign) for name, sign in SELECT_CRITERIA.items()] + [("acc", 1.0)]
-    for name, sign in keys:
+    for name, sign in [*SELECT_CRITERIA.items(), ("acc", 1.0)]:
         value = (lambda g: g["evaluation"]["acc"]) if name == "acc" else (lambda g, n=name, s=sign: s * g[n])
         per = [(points, base) for points, base in stages if name == "acc" or all(name in g for g in points)]
         if not per:
@@ -492,7 +491,8 @@ def selection_tables(results: dict) -> list:
                 lines.append(f"| {label} | {n} | {st['rises']}/{n} | {st['falls']}/{n} | {st['picks_largest']}/{n} | "
                              f"{st['picks_smallest']}/{n} | {st['acc_vs_base']:+.4f} |")
             for name, st in temps.items():
-                end = {st["stages"]: None, st["picks_largest"]: "largest", st["picks_smallest"]: "smallest"}.get(st["stages"])
+                n = st["stages"]
+                end = "largest" if st["picks_largest"] == n else "smallest" if st["picks_smallest"] == n else None
                 if name != "acc" and end:
                     lines += ["", f"{name} keeps the {end} temperature on every stage recorded: between temperatures it "
                               "follows the temperature, not the quality of the clustering, so its temperature stage "

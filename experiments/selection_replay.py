@@ -54,29 +54,29 @@ def partition_scores(grid: list, x, seed: int, silhouette_sample: int = 2000) ->
     ``labels`` (``x``: the raw features ``[N, d]``, a numpy array); ``False`` (nothing added)
     when a point lacks them."""
     import numpy as np
-    from sklearn.metrics import adjusted_rand_score, silhouette_score
+    from sklearn.metrics import adjusted_rand_score
 
     from graphcl.experiment import unpack_labels
+    from graphcl.selection import sampled_silhouette
 
     if not all("labels" in g for g in grid):
         return False
     labels = [unpack_labels(g["labels"]) for g in grid]
-    n = labels[0].shape[0]
-    sample = np.random.RandomState(int(seed)).permutation(n)[: min(int(silhouette_sample), n)]  # as clustering_scores
     for i, (g, lab) in enumerate(zip(grid, labels)):
         others = [adjusted_rand_score(lab, other) for j, other in enumerate(labels) if j != i]
         g["agreement"] = float(np.mean(others)) if others else 0.0
-        g["input_silhouette"] = (float(silhouette_score(x[sample], lab[sample], metric="cosine"))
-                                 if len(np.unique(lab[sample])) > 1 else -1.0)
+        g["input_silhouette"] = sampled_silhouette(x, lab, silhouette_sample, seed)  # the recorded silhouette's sample
     return True
 
 
 def main(argv=None) -> int:
+    from graphcl.selection import SELECT_CRITERIA
+
+    signs = {**SELECT_CRITERIA, **PARTITION_CRITERIA}
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--folders", nargs="+", default=None, help="result folders (default: every selected*/)")
     p.add_argument("--datasets", nargs="+", default=None, help="only these datasets (default: every file)")
-    known = ["modularity", "conductance", "silhouette", "modularity_gain", *PARTITION_CRITERIA]
-    p.add_argument("--criteria", nargs="+", choices=known,
+    p.add_argument("--criteria", nargs="+", choices=list(signs),
                    default=["modularity", "modularity_gain", "silhouette", *PARTITION_CRITERIA])
     p.add_argument("--out", default=str(HERE / "results" / "studies" / "selection_replay.json"))
     p.add_argument("--results-dir", default=str(HERE / "results"), help="where the selected*/ folders are")
@@ -89,7 +89,7 @@ def main(argv=None) -> int:
 
     from graphcl.data import load_dataset
     from graphcl.experiment import environment, git_commit, now_iso, refuse_dirty_results
-    from graphcl.selection import SELECT_CRITERIA, graph_inputs, grid_input
+    from graphcl.selection import graph_inputs, grid_input
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -124,7 +124,6 @@ def main(argv=None) -> int:
                 print(f"{folder}/{path.name} seed {run['seed']}: input modularity "
                       + ", ".join(f"h={h} {v:.4f}" for h, v in inputs.items()) + f" ({time.perf_counter() - t0:.1f} s)",
                       flush=True)
-            signs = {**SELECT_CRITERIA, **PARTITION_CRITERIA}
             # the results page's own picks (first of equals: grid order)
             study = selection_study(grids, {c: signs[c] for c in args.criteria})
             row = {"folder": folder, "dataset": res["dataset"], "seeds": [r["seed"] for r in res["runs"]],

@@ -30,7 +30,8 @@ criterion:
 * ``silhouette`` (maximised, the default): cosine silhouette of the embedding on a seeded sample
   of at most ``silhouette_sample`` nodes (``O(S² d)``). It is the criterion that orders the
   recorded grids best (mean Spearman ρ +0.62 with ACC over 26 seed grids of five benchmarks,
-  ``docs/selection.md``);
+  ``docs/selection.md``), but between temperatures it follows the temperature (it rises with
+  ``T`` on nearly every recorded stage), so its temperature stage is close to a fixed rule;
 * ``modularity_gain`` (maximised): the modularity below minus that of k-means on
   the grid point's own input (``X`` or :math:`\hat A^h X`). Propagating the input raises the
   modularity of any clustering of it, so plain modularity prefers the propagated input whatever
@@ -60,7 +61,8 @@ from graphcl.errors import GraphclInputError
 from graphcl.validation import check_choice, check_edge_index, check_edge_weight, check_features, check_float, check_int
 
 __all__ = ["CRITERIA", "DEFAULT_CRITERION", "DEFAULT_GRID", "DEFAULT_MAX_POSITIVES", "SELECT_CRITERIA", "SelectionResult",
-           "clustering_scores", "graph_inputs", "grid_input", "homogeneous_method", "scored_fit", "scores_text", "select"]
+           "clustering_scores", "graph_inputs", "grid_input", "homogeneous_method", "sampled_silhouette", "scored_fit",
+           "scores_text", "select"]
 
 #: criterion -> +1 (larger is better) or -1 (smaller is better)
 CRITERIA = {"modularity": 1.0, "conductance": -1.0, "silhouette": 1.0}
@@ -125,19 +127,23 @@ def clustering_scores(edge_index: Tensor, edge_weight: Optional[Tensor], labels:
                       *, silhouette_sample: int = 2000, random_state: int = 0) -> Dict[str, float]:
     """The label-free scores of one clustering: ``modularity`` and ``conductance`` on the graph
     (edges symmetrised), ``silhouette`` (cosine) of the embedding on a seeded sample."""
+    scores = _graph_scores(edge_index, edge_weight, labels)
+    scores["silhouette"] = sampled_silhouette(embeddings, labels, silhouette_sample, random_state)
+    return scores
+
+
+def sampled_silhouette(features: np.ndarray, labels: np.ndarray, sample_size: int = 2000, random_state: int = 0) -> float:
+    """Cosine silhouette of the hard clustering ``labels [N]`` in ``features [N, d]``, on a
+    seeded sample of at most ``sample_size`` nodes (the rows scikit-learn's own
+    ``silhouette_score(..., sample_size, random_state)`` would draw); ``-1.0`` (the worst value)
+    where it is undefined: one cluster in the sample (a collapsed run)."""
     from sklearn.metrics import silhouette_score
 
     n = labels.shape[0]
-    scores = _graph_scores(edge_index, edge_weight, labels)
-    # scikit-learn's own sample (silhouette_score(..., sample_size, random_state) draws these rows)
-    sample = np.random.RandomState(int(random_state)).permutation(n)[: min(int(silhouette_sample), n)]
+    sample = np.random.RandomState(int(random_state)).permutation(n)[: min(int(sample_size), n)]
     if len(np.unique(labels[sample])) < 2:
-        # undefined for one cluster (a collapsed run, or a sample that holds only one of them):
-        # the worst value, rather than scikit-learn's ValueError
-        scores["silhouette"] = -1.0
-    else:
-        scores["silhouette"] = float(silhouette_score(embeddings[sample], labels[sample], metric="cosine"))
-    return scores
+        return -1.0
+    return float(silhouette_score(features[sample], labels[sample], metric="cosine"))
 
 
 def scored_fit(cls: Any, n_clusters: int, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], *,
