@@ -226,7 +226,8 @@ def hetero_tables(results: dict, refs: dict) -> list:
         lines += [f"## {dataset} (heterogeneous)", ""]
         if any(method is None for method, *_ in rows):
             lines += ["Rows marked *(ablation)* change the one config value they name (`experiments/meow.py --set`) "
-                      "and are reported only: the defaults stay the reference's values.", ""]
+                      "of the row they are named after and are reported only: no default changes with them (graphcl's "
+                      "defaults and where they differ from the reference's: docs/meow.md).", ""]
         lines += ["Classification (logistic regression on the frozen embeddings, ×100; model selection on the validation split):", "",
                   "| method | seeds | Ma-F1 20 | Ma-F1 40 | Ma-F1 60 | Mi-F1 20 | Mi-F1 40 | Mi-F1 60 | AUC 20 | AUC 40 | AUC 60 | epochs | s/epoch |",
                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
