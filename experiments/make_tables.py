@@ -461,11 +461,13 @@ def selection_tables(results: dict) -> list:
         for name, text in (("first", "first grid point"), ("best", "best grid point (labels)")):
             lines.append(f"| {label} | {dataset} | {seeds} | {text} | | | {study[name]['acc']:.4f} / "
                          f"{study[name]['nmi']:.4f} |")
-        pooled += grids
+        pooled += [(dataset, grid) for grid in grids]
     if pooled:
-        lines += ["", "Pooled over every seed's grid above (each seed counted once per file): the mean ρ with ACC, and",
-                  "how the criterion's pick compares with the first grid point (the `default:` configuration, no",
-                  "selection) on the same seed.", "",
+        pooled, repeats = distinct_grids(pooled)
+        lines += ["", f"Pooled over every distinct seed grid above ({len(pooled)}): the mean ρ with ACC, and how the",
+                  "criterion's pick compares with the first grid point (the `default:` configuration, no selection) on",
+                  "the same seed. A grid recorded in two files (the same fits, whose temperature stage two criteria",
+                  f"chose alike: {repeats} such repeats) counts once.", "",
                   "| criterion | seed grids | mean ρ with ACC | pick − first grid point (ACC) | pick better |",
                   "|---|---|---|---|---|"]
         for name, st in pooled_selection_study(pooled).items():
@@ -499,6 +501,27 @@ def selection_tables(results: dict) -> list:
                               "follows the temperature, not the quality of the clustering, so its temperature stage "
                               "is a fixed rule, not a selection."]
     return lines + [""] if lines else []
+
+
+def _grid_key(dataset: str, grid: list) -> tuple:
+    """What identifies one seed's fitted grid: its dataset and each point's parameters and scores."""
+    return (dataset,) + tuple((g.get("input_hops"), g.get("order"), g.get("temperature"), g.get("silhouette"),
+                               g.get("modularity"), g["evaluation"]["acc"], g["evaluation"]["nmi"]) for g in grid)
+
+
+def distinct_grids(grids: list) -> tuple:
+    """``([grid, ...], repeats)`` from ``[(dataset, grid), ...]``: each grid once, in first-seen order.
+
+    Runs under different criteria fit the same first stage, and where both keep the same temperature
+    stage their six fits are the same fits: such a grid is recorded in two files but is one observation.
+    """
+    seen, out = set(), []
+    for dataset, grid in grids:
+        key = _grid_key(dataset, grid)
+        if key not in seen:
+            seen.add(key)
+            out.append(grid)
+    return out, len(grids) - len(out)
 
 
 def pooled_selection_study(grids: list) -> dict:

@@ -29,7 +29,7 @@ criterion:
 
 * ``silhouette`` (maximised, the default): cosine silhouette of the embedding on a seeded sample
   of at most ``silhouette_sample`` nodes (``O(S² d)``). It is the criterion that orders the
-  recorded grids best (mean Spearman ρ +0.62 with ACC over 26 seed grids of five benchmarks,
+  recorded grids best (mean Spearman ρ +0.57 with ACC over 31 distinct seed grids of five benchmarks,
   ``docs/selection.md``), but between temperatures it follows the temperature (it rises with
   ``T`` on nearly every recorded stage), so its temperature stage is close to a fixed rule;
 * ``modularity_gain`` (maximised): the modularity below minus that of k-means on

@@ -485,3 +485,18 @@ def test_selection_replay_scores_the_kept_partitions_in_a_space_the_grid_shares(
     assert picks["agreement"]["seeds"] == 1 and picks["input_silhouette"]["seeds"] == 1 and picks["silhouette"]["seeds"] == 2
     assert picks["agreement"]["first_grid_point_acc"] == 0.6  # the first point of the grids that score it
 
+
+
+def test_pooled_selection_counts_a_grid_recorded_in_two_files_once():
+    def point(t, sil, mod, acc):
+        return {"input_hops": 0, "order": 1, "temperature": t, "silhouette": sil, "modularity": mod, "conductance": 0.5,
+                "evaluation": {"acc": acc, "nmi": acc}}
+
+    a = [point(4.0, 0.8, 0.3, 0.6), point(8.0, 0.9, 0.2, 0.7)]
+    b = [point(4.0, 0.7, 0.3, 0.5), point(8.0, 0.6, 0.4, 0.4)]
+    grids, repeats = make_tables.distinct_grids([("cora", a), ("cora", [dict(p) for p in a]), ("acm", a), ("cora", b)])
+    assert repeats == 1 and len(grids) == 3  # the same fits on the same dataset once; another dataset's grid is its own
+    lines = make_tables.selection_tables({("selected", "cora"): {"runs": [{"selection": {"grid": a}}, {"selection": {"grid": b}}]},
+                                          ("selected_modularity", "cora"): {"runs": [{"selection": {"grid": a}}]}})
+    assert "| silhouette | 2 | +1.00 | +0.0500 | 1/2 |" in lines  # a and b, not a twice
+    assert any("1 such repeats" in line for line in lines)
