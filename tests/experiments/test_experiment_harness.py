@@ -500,3 +500,29 @@ def test_pooled_selection_counts_a_grid_recorded_in_two_files_once():
                                           ("selected_modularity", "cora"): {"runs": [{"selection": {"grid": a}}]}})
     assert "| silhouette | 2 | +1.00 | +0.0500 | 1/2 |" in lines  # a and b, not a twice
     assert any("1 such repeats" in line for line in lines)
+
+
+def test_pathsim_ties_study_scores_each_tie_order_and_maps_shuffled_ids_back(tmp_path):
+    import json
+
+    import pathsim_ties_study
+
+    from graphcl.data import planted_hetero_graph
+
+    data = planted_hetero_graph(120, 3, 8, 1.0, seed=0)
+    names = list(data.metapaths)
+    small = pathsim_ties_study.same_class_rates(data, [3] * len(names), seed=0, shuffle_seed=1)
+    whole = pathsim_ties_study.same_class_rates(data, [10_000] * len(names), seed=0, shuffle_seed=1)
+    for name in names:
+        r, w = small[name], whole[name]
+        assert set(r) == {"k", "pairs", "all_pairs", "seeded", "numpy", "numpy_shuffled_ids", "tied_rows"}
+        assert all(0.0 <= r[key] <= 1.0 for key in ("all_pairs", "seeded", "numpy", "numpy_shuffled_ids", "tied_rows"))
+        # no cut: every order keeps every pair, so all four rates agree (the shuffled ids are mapped back right)
+        assert w["seeded"] == w["numpy"] == w["numpy_shuffled_ids"] == pytest.approx(w["all_pairs"]) and w["tied_rows"] == 0.0
+    # papers of one venue all have PathSim 1 through it: every row cut at 3 ties at the cut
+    venue = [name for name in names if "venue" in str(data.metapaths[name])]
+    assert venue and small[venue[0]]["tied_rows"] == 1.0
+    out = tmp_path / "ties.json"
+    assert pathsim_ties_study.main(["--datasets", "acm", "--out", str(out), "--allow-dirty", "--threads", "1"]) == 0
+    rows = {r["metapath"]: r for r in json.loads(out.read_text())["rows"]}
+    assert rows["PSP"]["k"] == 700 and rows["PSP"]["class_changes_along_ids"] == 35
