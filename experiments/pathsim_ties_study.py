@@ -27,7 +27,6 @@ command, commit, start time; a clean tree is required).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, Dict, Sequence
@@ -108,7 +107,7 @@ def main(argv=None) -> int:
     import torch
 
     from graphcl.data.hetero import load_hetero_dataset
-    from graphcl.experiment import environment, git_commit, load_config, now_iso, refuse_dirty_results
+    from graphcl.experiment import load_config, now_iso, refuse_dirty_results, write_study
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -125,14 +124,9 @@ def main(argv=None) -> int:
             print(f"{name} {path} (k={r['k']}, ties at the cut in {100 * r['tied_rows']:.0f}% of cut rows): same class "
                   f"{r['all_pairs']:.4f} all pairs, {r['seeded']:.4f} seeded, {r['numpy']:.4f} numpy, "
                   f"{r['numpy_shuffled_ids']:.4f} numpy on shuffled ids", flush=True)
-    out = {"method": "pathsim_ties_study",
-           "command": " ".join(["python", "experiments/pathsim_ties_study.py", *(argv if argv is not None else sys.argv[1:])]),
-           "git_commit": git_commit(dirty=True if dirty else None), "started_at": started, "written_at": now_iso(),
-           "seed": args.seed, "shuffle_seed": args.shuffle_seed, "rows": rows, "environment": environment("cpu")}
-    if dirty:
-        out["allow_dirty"] = True
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
+    write_study(args.out, "pathsim_ties_study", "experiments/pathsim_ties_study.py",
+                argv if argv is not None else sys.argv[1:], started, dirty,
+                seed=args.seed, shuffle_seed=args.shuffle_seed, rows=rows)
     print(f"written to {args.out}")
     return 0
 

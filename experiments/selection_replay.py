@@ -88,7 +88,7 @@ def main(argv=None) -> int:
     from make_tables import selection_study
 
     from graphcl.data import load_dataset
-    from graphcl.experiment import environment, git_commit, now_iso, refuse_dirty_results
+    from graphcl.experiment import now_iso, refuse_dirty_results, write_study
     from graphcl.selection import graph_inputs, grid_input
 
     if args.threads:
@@ -136,13 +136,8 @@ def main(argv=None) -> int:
             rows.append(row)
             print(f"  {row['dataset']} ({len(row['seeds'])} seeds): " + ", ".join(
                 f"{c} {v['acc']:.4f}/{v['nmi']:.4f} ({v['seeds']} seeds)" for c, v in row["picks"].items()), flush=True)
-    out = {"method": "selection_replay", "command": " ".join(["python", "experiments/selection_replay.py", *(argv or sys.argv[1:])]),
-           "git_commit": git_commit(dirty=True if dirty else None), "started_at": started, "written_at": now_iso(),
-           "criteria": args.criteria, "rows": rows, "environment": environment("cpu")}
-    if dirty:
-        out["allow_dirty"] = True
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
+    write_study(args.out, "selection_replay", "experiments/selection_replay.py", argv or sys.argv[1:], started, dirty,
+                criteria=args.criteria, rows=rows)
     print(f"written to {args.out}")
     return 0
 

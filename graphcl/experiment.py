@@ -581,3 +581,20 @@ def unpack_labels(packed: Mapping[str, Any]) -> np.ndarray:
 def now_iso() -> str:
     """The current UTC time, ISO-8601 to the second (``2026-11-29T00:51:11+00:00``)."""
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def write_study(out: os.PathLike | str, method: str, script: str, argv: Sequence[str], started: str, dirty: bool,
+                **fields: Any) -> Dict[str, Any]:
+    """Write a study's JSON (``experiments/results/studies/``) with the provenance every result
+    file carries: ``method``, ``command`` (``python <script> <argv>``), ``git_commit``,
+    ``started_at``, ``written_at``, then ``fields`` in order, ``environment`` and, for a run
+    from a dirty tree (``dirty``, from :func:`refuse_dirty_results`), ``allow_dirty``. Returns
+    the record written."""
+    record: Dict[str, Any] = {"method": method, "command": " ".join(["python", script, *argv]),
+                              "git_commit": git_commit(dirty=True if dirty else None), "started_at": started,
+                              "written_at": now_iso(), **fields, "environment": environment("cpu")}
+    if dirty:
+        record["allow_dirty"] = True
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(record, indent=1) + "\n")
+    return record

@@ -415,3 +415,18 @@ def test_pack_labels_refuses_what_it_cannot_hold_and_unpack_refuses_a_broken_rec
     with pytest.raises(GraphclInputError, match="not a packed labelling"):
         unpack_labels({"dtype": "<u1"})
 
+
+
+def test_write_study_records_provenance_then_the_fields_in_order(tmp_path):
+    from graphcl.experiment import write_study
+
+    out = tmp_path / "deep" / "study.json"
+    record = write_study(out, "my_study", "experiments/my_study.py", ["--threads", "1"], "2026-12-04T00:00:00+00:00",
+                         dirty=True, rows=[{"a": 1}], seed=3)
+    saved = json.loads(out.read_text())
+    assert saved == record
+    assert list(saved)[:7] == ["method", "command", "git_commit", "started_at", "written_at", "rows", "seed"]
+    assert saved["command"] == "python experiments/my_study.py --threads 1"
+    assert saved["allow_dirty"] is True and "environment" in saved and saved["started_at"].startswith("2026-12-04")
+    clean = write_study(tmp_path / "clean.json", "my_study", "experiments/my_study.py", [], "t0", dirty=False)
+    assert "allow_dirty" not in clean and clean["command"] == "python experiments/my_study.py"
