@@ -104,15 +104,10 @@ def main(argv=None) -> int:
     p.add_argument("--allow-dirty", action="store_true")
     args = p.parse_args(argv)
 
-    import torch
-
     from graphcl.data.hetero import load_hetero_dataset
-    from graphcl.experiment import load_config, now_iso, refuse_dirty_results, write_study
+    from graphcl.experiment import load_config, start_study, write_study
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    dirty = refuse_dirty_results(args.out, args.allow_dirty)
-    started = now_iso()
+    dirty, started = start_study(args.out, args.allow_dirty, args.threads)
     rows = []
     for name in args.datasets:
         data = load_hetero_dataset(name)

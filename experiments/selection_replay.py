@@ -84,17 +84,13 @@ def main(argv=None) -> int:
     p.add_argument("--allow-dirty", action="store_true")
     args = p.parse_args(argv)
 
-    import torch
     from make_tables import selection_study
 
     from graphcl.data import load_dataset
-    from graphcl.experiment import now_iso, refuse_dirty_results, write_study
+    from graphcl.experiment import start_study, write_study
     from graphcl.selection import graph_inputs, grid_input
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    dirty = refuse_dirty_results(args.out, args.allow_dirty)
-    started = now_iso()
+    dirty, started = start_study(args.out, args.allow_dirty, args.threads)
     results_dir = Path(args.results_dir)
     folders = args.folders or sorted(p.name for p in results_dir.iterdir() if p.is_dir() and p.name.startswith("selected"))
     rows = []

@@ -598,3 +598,14 @@ def write_study(out: os.PathLike | str, method: str, script: str, argv: Sequence
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(record, indent=1) + "\n")
     return record
+
+
+def start_study(out: os.PathLike | str, allow_dirty: bool, threads: Optional[int] = None) -> tuple:
+    """A study script's start: torch's thread count (``threads``, if given), the clean-tree check
+    of :func:`refuse_dirty_results` for ``out``, and the start time. Returns ``(dirty, started_at)``
+    for :func:`write_study`."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(int(threads))
+    return refuse_dirty_results(out, allow_dirty), now_iso()

@@ -430,3 +430,16 @@ def test_write_study_records_provenance_then_the_fields_in_order(tmp_path):
     assert saved["allow_dirty"] is True and "environment" in saved and saved["started_at"].startswith("2026-12-04")
     clean = write_study(tmp_path / "clean.json", "my_study", "experiments/my_study.py", [], "t0", dirty=False)
     assert "allow_dirty" not in clean and clean["command"] == "python experiments/my_study.py"
+
+
+def test_start_study_outside_the_results_folder_needs_no_clean_tree(tmp_path):
+    import torch
+
+    from graphcl.experiment import start_study
+
+    before = torch.get_num_threads()
+    try:
+        dirty, started = start_study(tmp_path / "study.json", allow_dirty=False, threads=1)
+        assert dirty is False and started[:4].isdigit() and started.endswith("+00:00") and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
