@@ -34,7 +34,7 @@ from typing import Any, Dict, Sequence
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-#: Meta-path top_k of the reference configs (``configs/meow.yaml``), in the loader's meta-path order.
+#: The datasets studied (each with its ``meow:`` block's ``top_k`` from ``configs/meow.yaml``).
 DATASETS = ("acm", "dblp", "aminer")
 
 
@@ -75,12 +75,10 @@ def _tied_rows(edge_index, counts, n: int, k: int) -> float:
     """Fraction of the rows with more than ``k`` candidates whose PathSim ties at the cut."""
     import torch
 
+    from graphcl.data.metapath import pathsim_scores
+
     row, col = edge_index
-    diag = torch.zeros(n, dtype=torch.float64)
-    self_loop = row == col
-    diag[row[self_loop]] = counts[self_loop].double()
-    denom = diag[row] + diag[col]
-    ps = torch.where(denom > 0, 2 * counts.double() / denom.clamp_min(1e-300), torch.zeros_like(denom))
+    ps = pathsim_scores(row, col, counts, n)
     order = torch.argsort(-ps, stable=True)  # by row, then by decreasing PathSim
     order = order[torch.argsort(row[order], stable=True)]
     row_s, ps_s = row[order], ps[order]

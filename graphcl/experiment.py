@@ -22,7 +22,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -600,7 +600,7 @@ def write_study(out: os.PathLike | str, method: str, script: str, argv: Sequence
     return record
 
 
-def start_study(out: os.PathLike | str, allow_dirty: bool, threads: Optional[int] = None) -> tuple:
+def start_study(out: os.PathLike | str, allow_dirty: bool, threads: Optional[int] = None) -> Tuple[bool, str]:
     """A study script's start: torch's thread count (``threads``, if given), the clean-tree check
     of :func:`refuse_dirty_results` for ``out``, and the start time. Returns ``(dirty, started_at)``
     for :func:`write_study`."""

@@ -253,12 +253,7 @@ def pathsim_topk(
         if bool((lin[1:] == lin[:-1]).any()):
             raise GraphclInputError("edge_index holds duplicate entries; coalesce it first")
 
-    w = val.to(torch.float64)
-    diag = torch.zeros(n, dtype=torch.float64, device=device)
-    self_loop = row == col
-    diag[row[self_loop]] = w[self_loop]
-    denom = diag[row] + diag[col]
-    ps = torch.where(denom > 0, 2.0 * w / denom.clamp_min(1e-300), torch.zeros_like(w))
+    ps = pathsim_scores(row, col, val, n)
 
     if ties == "numpy":
         return _pathsim_topk_numpy(row, col, val, ps, n, k)
@@ -281,6 +276,18 @@ def pathsim_topk(
     keep[perm[rank < k]] = True
     kept = keep.nonzero().view(-1)  # back in (row, col) order
     return torch.stack([row[kept], col[kept]]), val[kept]
+
+
+def pathsim_scores(row: Tensor, col: Tensor, counts: Tensor, num_nodes: int) -> Tensor:
+    r"""PathSim :math:`ps_{ij} = 2 M_{ij} / (M_{ii} + M_{jj})` of each entry ``(row[e], col[e])``
+    of a meta-path count matrix (float64 ``[nnz]``; a missing diagonal entry counts as 0, and an
+    entry whose two diagonal entries are both missing gets 0), as :func:`pathsim_topk` ranks them."""
+    w = counts.to(torch.float64)
+    diag = torch.zeros(int(num_nodes), dtype=torch.float64, device=w.device)
+    self_loop = row == col
+    diag[row[self_loop]] = w[self_loop]
+    denom = diag[row] + diag[col]
+    return torch.where(denom > 0, 2.0 * w / denom.clamp_min(1e-300), torch.zeros_like(w))
 
 
 def _pathsim_topk_numpy(row: Tensor, col: Tensor, val: Tensor, ps: Tensor, n: int, k: int,

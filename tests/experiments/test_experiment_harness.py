@@ -486,7 +486,6 @@ def test_selection_replay_scores_the_kept_partitions_in_a_space_the_grid_shares(
     assert picks["agreement"]["first_grid_point_acc"] == 0.6  # the first point of the grids that score it
 
 
-
 def test_pooled_selection_counts_a_grid_recorded_in_two_files_once():
     def point(t, sil, mod, acc):
         return {"input_hops": 0, "order": 1, "temperature": t, "silhouette": sil, "modularity": mod, "conductance": 0.5,

@@ -416,7 +416,6 @@ def test_pack_labels_refuses_what_it_cannot_hold_and_unpack_refuses_a_broken_rec
         unpack_labels({"dtype": "<u1"})
 
 
-
 def test_write_study_records_provenance_then_the_fields_in_order(tmp_path):
     from graphcl.experiment import write_study
 
