@@ -213,6 +213,47 @@ class ClusterWeightedInfoNCE(nn.Module):
         return f"{self.__class__.__name__}(temperature={self.temperature}, chunk_size={self.chunk_size})"
 
 
+class _MeanCrossEntropy(torch.autograd.Function):
+    r"""``mean_i [log sum_k exp(u_i·w_k) - u_i·w_{c(i)}]`` (cross-entropy of the logits ``u W^T``)
+    in row blocks, without an ``[N, K]`` tensor.
+
+    As :class:`_MeanWeightedLogSumExp`: one pass over ``[b, K]`` blocks computes the value and
+    (``with_grad``) the gradients :math:`\partial/\partial u_i = \frac1N\sum_k (p_{ik} - \delta_{k c(i)}) w_k`
+    and :math:`\partial/\partial w_k = \frac1N\sum_i (p_{ik} - \delta_{k c(i)}) u_i` (``p`` the row
+    softmax); backward only scales them. Each row is shifted by its maximum. Peak extra memory
+    ``O(b · K)``.
+    """
+
+    @staticmethod
+    def forward(ctx, u: Tensor, w: Tensor, labels: Tensor, chunk: int, with_grad: bool) -> Tensor:  # type: ignore[override]
+        n = u.size(0)
+        total = u.new_zeros(())
+        grad_u = torch.zeros_like(u) if with_grad else None
+        grad_w = torch.zeros_like(w) if with_grad else None
+        for s in range(0, n, chunk):
+            rows = slice(s, min(s + chunk, n))
+            own = labels[rows].unsqueeze(1)
+            t = u[rows] @ w.t()
+            shift = t.amax(dim=1, keepdim=True)
+            total -= t.gather(1, own).sum()
+            e = t.sub_(shift).exp_()
+            den = e.sum(dim=1, keepdim=True)
+            total += (torch.log(den) + shift).sum()
+            if with_grad:
+                p = e.div_(den).scatter_add_(1, own, own.new_full(own.shape, -1, dtype=e.dtype))
+                grad_u[rows] = p @ w
+                grad_w.addmm_(p.t(), u[rows])
+        if with_grad:
+            ctx.save_for_backward(grad_u.div_(n), grad_w.div_(n))
+        return total / n
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_out: Tensor):  # type: ignore[override]
+        grad_u, grad_w = ctx.saved_tensors
+        return grad_out * grad_u, grad_out * grad_w, None, None, None
+
+
 class PrototypeLoss(nn.Module):
     r"""MEOW's prototype term (ProtoNCE with per-prototype temperatures; meow.md §2.6).
 
@@ -226,10 +267,22 @@ class PrototypeLoss(nn.Module):
 
     i.e. the mean over ``r`` of ``F.cross_entropy(u @ mu_r.t() / phi_r, c_r)`` (``[N, K_r]`` logits). The reference
     multiplies the denominator by :math:`N/K_r`, which only adds the constant
-    :math:`\log(N/K_r)` (no effect on gradients); it is dropped here. Memory ``O(N · K_r)``.
+    :math:`\log(N/K_r)` (no effect on gradients); it is dropped here.
+
+    **Memory.** With ``chunk_size=None`` (the default, the reference's arithmetic) the logits are
+    one ``[N, K_r]`` tensor per clustering, and autograd keeps several of that size: at
+    :math:`10^6` targets and ``K = (100, 300)`` that is gigabytes. With a ``chunk_size`` the
+    same loss is computed in blocks of ``chunk_size`` rows by a hand-written autograd function
+    (the logits :math:`u\,(\mu_r/\phi_r)^\top`, a row softmax, and the gradients accumulated in
+    the same pass, as :class:`ClusterWeightedInfoNCE`): peak extra memory ``O(chunk_size · K_r)``,
+    the same value to float rounding (the division by :math:`\phi` moves onto the centroids).
+    MEOW uses it with meta-node negatives (``negatives="meta"``, the linear-memory variant).
 
     Gradients flow into ``u`` and into ``centroids`` / ``concentration`` if they require them
-    (MEOW passes them detached, from k-means on the fine view).
+    (MEOW passes them detached, from k-means on the fine view), in both forms.
+
+    Args:
+        chunk_size: Rows per block, or ``None`` for the dense ``[N, K_r]`` logits.
 
     Shapes:
         - **u**: ``[N, d]`` anchors.
@@ -238,6 +291,10 @@ class PrototypeLoss(nn.Module):
         - **concentration**: ``R`` positive tensors ``[K_r]``.
         - **output**: scalar.
     """
+
+    def __init__(self, chunk_size: Optional[int] = None) -> None:
+        super().__init__()
+        self.chunk_size = check_int(chunk_size, "chunk_size", allow_none=True)
 
     def reset_parameters(self) -> None:  # no parameters; part of the module protocol
         pass
@@ -257,7 +314,12 @@ class PrototypeLoss(nn.Module):
         for i, (mu, c, phi) in enumerate(zip(centroids, labels, concentration)):
             mu, phi = self._check_prototypes(mu, phi, u.size(1), i)
             c = _check_label_vector(c, u.size(0), f"labels[{i}]", u.device, mu.size(0))
-            total = total + F.cross_entropy((u @ mu.t()) / phi, c)
+            if self.chunk_size is None:
+                total = total + F.cross_entropy((u @ mu.t()) / phi, c)
+            else:
+                w = mu / phi.unsqueeze(1)
+                with_grad = torch.is_grad_enabled() and (u.requires_grad or w.requires_grad)
+                total = total + _MeanCrossEntropy.apply(u, w, c, self.chunk_size, with_grad)
         return total / r
 
     @staticmethod
@@ -271,7 +333,7 @@ class PrototypeLoss(nn.Module):
         return mu, phi
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}()"
+        return f"{self.__class__.__name__}()" if self.chunk_size is None else f"{self.__class__.__name__}(chunk_size={self.chunk_size})"
 
 
 def cluster_concentration(

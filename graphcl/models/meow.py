@@ -72,8 +72,8 @@ class MEOW(GraphclEstimator):
     measured to take more than ``max_epoch_seconds`` is refused before training. The per-epoch
     k-means is the reference's (``kmeans="fresh"``: 5 random restarts, at most 20 iterations)
     or, with ``kmeans="warm"``, one restart continued from the previous epoch's centroids for at
-    most ``WARM_ITERATIONS`` iterations (the first epoch is fresh): 10 times fewer Lloyd
-    iterations per epoch. :class:`MEOWLinear` (``meow_linear``) is MEOW with both:
+    most ``WARM_ITERATIONS`` iterations (the first epoch runs one random restart for at most 20
+    iterations): 10 times fewer Lloyd iterations per epoch, 5 times fewer in the first. :class:`MEOWLinear` (``meow_linear``) is MEOW with both:
     ``negatives="meta"`` and ``kmeans="warm"``.
 
     graphcl's defaults differ from the reference code in five named places (docs/meow.md):
@@ -109,7 +109,9 @@ class MEOW(GraphclEstimator):
             the reference's rule (then ``fit`` warns on a patience stop with the loss less than
             1% below its first value).
         negatives: ``"pairs"`` (MEOW: every target is a weighted negative) or ``"meta"``
-            (meta-node negatives, linear in ``N``; see above).
+            (meta-node negatives, linear in ``N``; see above; the prototype term then runs in
+            row blocks too, :class:`graphcl.losses.PrototypeLoss` with a ``chunk_size``: no
+            ``[N, K_r]`` logits).
         kmeans: ``"fresh"`` (the reference's per-epoch k-means) or ``"warm"`` (see above).
         embedding: ``"eval"`` (graphcl: the fused fine view of the final weights, dropout off)
             or ``"train"`` (the reference's: the fine view of the last epoch's forward pass,
@@ -240,7 +242,9 @@ class MEOW(GraphclEstimator):
         from graphcl.losses import ClusterWeightedInfoNCE, MetaNodeWeightedInfoNCE, PrototypeLoss
 
         self._prototype_counts = [min(int(k), inputs.num_target) for k in self.num_prototypes]
-        self._proto = PrototypeLoss()
+        # meta-node negatives are the linear-memory variant: the prototype term in row blocks too
+        blocks = max(1, (1 << 20) // sum(self._prototype_counts)) if self.negatives == "meta" else None
+        self._proto = PrototypeLoss(chunk_size=blocks)
         if self.negatives == "meta":
             return MetaNodeWeightedInfoNCE(self.temperature)
         return ClusterWeightedInfoNCE(self.temperature)
@@ -277,7 +281,8 @@ class MEOW(GraphclEstimator):
         for r, k in enumerate(self._prototype_counts):
             # the reference's clustering (faiss: random init, 20 iterations), or a warm start
             init, max_iter = ("random", 20) if previous is None else (previous[r], self.WARM_ITERATIONS)
-            km = torch_kmeans(vd, k, metric=metric, init=init, max_iter=max_iter,
+            # warm: one restart from the first epoch on (the next epochs continue its centroids)
+            km = torch_kmeans(vd, k, metric=metric, init=init, max_iter=max_iter, n_init=1 if self.kmeans == "warm" else 5,
                               random_state=self.random_state_ * 1000 + r)
             labels.append(km.labels)
             raw.append(km.centroids)

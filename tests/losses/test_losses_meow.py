@@ -156,6 +156,44 @@ def test_prototype_loss_matches_dense(n_clusterings):
         assert torch.allclose(x, y, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("chunk", [1, 4, 15, 100])
+def test_prototype_loss_blocked_matches_dense(chunk):
+    """The row-block form: value and gradients (u, centroids, concentration) equal the dense
+    cross-entropy, whatever the block size (blocks that do not divide N included)."""
+    u, _, g = random_views(15, 5, seed=12)
+    ks = (3, 6)
+    mus = [F.normalize(torch.randn(k, 5, generator=g, dtype=torch.float64), dim=1).requires_grad_() for k in ks]
+    labels = [torch.randint(0, k, (15,), generator=g) for k in ks]
+    phis = [(torch.rand(k, generator=g, dtype=torch.float64) + 0.1).requires_grad_() for k in ks]
+    u1, u2 = u.clone().requires_grad_(), u.clone().requires_grad_()
+    got = PrototypeLoss(chunk_size=chunk)(u1, mus, labels, phis)
+    got.backward()
+    got_grads = [u1.grad] + [t.grad.clone() for t in mus + phis]
+    for t in mus + phis:
+        t.grad = None
+    ref = dense_prototype(u2, mus, labels, phis)
+    ref.backward()
+    ref_grads = [u2.grad] + [t.grad for t in mus + phis]
+    assert torch.allclose(got, ref, rtol=1e-12)
+    for x, y in zip(got_grads, ref_grads):
+        assert torch.allclose(x, y, rtol=1e-10, atol=1e-12)
+    with torch.no_grad():  # no gradient work, the same value
+        assert torch.allclose(PrototypeLoss(chunk_size=chunk)(u, mus, labels, phis), ref, rtol=1e-12)
+
+
+def test_prototype_loss_blocked_large_logits_and_repr():
+    """Each block's rows are shifted by their maximum: logits of several hundred stay finite."""
+    u = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
+    mu = torch.tensor([[1.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
+    c = torch.tensor([0, 1, 0])
+    phi = torch.full((2,), 1e-3, dtype=torch.float64)
+    got = PrototypeLoss(chunk_size=2)(u, [mu], [c], [phi])
+    assert torch.isfinite(got) and torch.allclose(got, F.cross_entropy((u @ mu.t()) / phi, c), rtol=1e-12)
+    assert repr(PrototypeLoss(chunk_size=2)) == "PrototypeLoss(chunk_size=2)"
+    with pytest.raises(GraphclInputError, match="chunk_size"):
+        PrototypeLoss(chunk_size=0)
+
+
 def test_prototype_loss_errors_and_repr():
     u, _, _ = random_views(4, 3, seed=11)
     mu = torch.randn(2, 3, dtype=torch.float64)
