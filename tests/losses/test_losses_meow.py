@@ -135,33 +135,14 @@ def test_weighted_infonce_repr_and_protocol():
     assert list(loss.parameters()) == []
 
 
+@pytest.mark.parametrize("chunk", [None, 1, 4, 15, 100])
 @pytest.mark.parametrize("n_clusterings", [1, 2])
-def test_prototype_loss_matches_dense(n_clusterings):
+def test_prototype_loss_matches_dense(n_clusterings, chunk):
+    """Dense logits (``chunk_size=None``) and the row-block form: value and gradients (u,
+    centroids, concentration) equal the dense formula, whatever the block size (blocks that do
+    not divide N included)."""
     u, _, g = random_views(15, 5, seed=10)
     ks = (3, 6)[:n_clusterings]
-    mus = [F.normalize(torch.randn(k, 5, generator=g, dtype=torch.float64), dim=1).requires_grad_() for k in ks]
-    labels = [torch.randint(0, k, (15,), generator=g) for k in ks]
-    phis = [(torch.rand(k, generator=g, dtype=torch.float64) + 0.1).requires_grad_() for k in ks]
-    u1, u2 = u.clone().requires_grad_(), u.clone().requires_grad_()
-    got = PrototypeLoss()(u1, mus, labels, phis)
-    got.backward()
-    got_grads = [u1.grad] + [t.grad.clone() for t in mus + phis]
-    for t in mus + phis:
-        t.grad = None
-    ref = dense_prototype(u2, mus, labels, phis)
-    ref.backward()
-    ref_grads = [u2.grad] + [t.grad for t in mus + phis]
-    assert torch.allclose(got, ref, rtol=1e-12)
-    for x, y in zip(got_grads, ref_grads):
-        assert torch.allclose(x, y, rtol=1e-10, atol=1e-12)
-
-
-@pytest.mark.parametrize("chunk", [1, 4, 15, 100])
-def test_prototype_loss_blocked_matches_dense(chunk):
-    """The row-block form: value and gradients (u, centroids, concentration) equal the dense
-    cross-entropy, whatever the block size (blocks that do not divide N included)."""
-    u, _, g = random_views(15, 5, seed=12)
-    ks = (3, 6)
     mus = [F.normalize(torch.randn(k, 5, generator=g, dtype=torch.float64), dim=1).requires_grad_() for k in ks]
     labels = [torch.randint(0, k, (15,), generator=g) for k in ks]
     phis = [(torch.rand(k, generator=g, dtype=torch.float64) + 0.1).requires_grad_() for k in ks]
