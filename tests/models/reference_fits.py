@@ -50,13 +50,15 @@ def cases() -> Dict[str, Tuple[Callable[[], Any], Callable[[], Any]]]:
     ref = {"negatives": "meta", "reseed_empty": False} if "negatives" in models.PamC._get_param_names() else {}
     # mini-batch partners as they were encoded then (graphcl's default became historical embeddings)
     enc = {"partners": "encode"} if "partners" in models.SCGC._get_param_names() else {}
+    # MEOW's per-epoch k-means as it was then (spherical; graphcl's default became plain means)
+    sph = {"spherical_kmeans": True} if "spherical_kmeans" in models.MEOW._get_param_names() else {}
     return {
         "scgc": (_homogeneous_graph, lambda: models.SCGC(3, order=2, **HOMOGENEOUS)),
         "scgc_star": (_homogeneous_graph, lambda: models.SCGCStar(3, order=3, **HOMOGENEOUS)),
         "scgc_star_minibatch": (_homogeneous_graph, lambda: models.SCGCStar(3, order=2, batch_size=64, **HOMOGENEOUS, **enc)),
         "pamc": (_homogeneous_graph, lambda: models.PamC(3, order=3, alpha=2.0, beta=2.0, **HOMOGENEOUS, **ref)),
         "pamc_minibatch": (_homogeneous_graph, lambda: models.PamC(3, order=2, batch_size=64, **HOMOGENEOUS, **ref, **enc)),
-        "meow": (_hetero_graph, lambda: models.MEOW(3, **meow)),
+        "meow": (_hetero_graph, lambda: models.MEOW(3, **meow, **sph)),
         "adameow": (_hetero_graph, lambda: models.AdaMEOW(3, **{**meow, "max_epochs": 15, "patience": None})),
     }
 

@@ -159,7 +159,7 @@ def test_meow_reference_is_registered_with_the_reference_stopping_rule():
     reference_ways = dict(embedding="train", concentration="similarity", spherical_kmeans=False, pathsim_ties="numpy")
     assert {k: getattr(ref, k) for k in reference_ways} == reference_ways
     assert {k: getattr(MEOW(3), k) for k in reference_ways} == dict(embedding="eval", concentration="distance",
-                                                                    spherical_kmeans=True, pathsim_ties="seeded")
+                                                                    spherical_kmeans=False, pathsim_ties="seeded")
     params = ref.get_params()
     assert params["patience"] == 7 and set(params) == set(MEOW(3).get_params())
     assert clone(ref).get_params() == params
@@ -214,7 +214,7 @@ def test_reference_options_each_change_the_fit_and_the_reference_fits():
     data = _without_y(planted_hetero())
     small = {**SMALL, "epochs": 6, "patience": None}
     base = MEOW(3, random_state=0, **small).fit(data)
-    for option in (dict(embedding="train"), dict(concentration="similarity"), dict(spherical_kmeans=False),
+    for option in (dict(embedding="train"), dict(concentration="similarity"), dict(spherical_kmeans=True),
                    dict(pathsim_ties="numpy")):
         other = MEOW(3, random_state=0, **small, **option).fit(data)
         assert np.isfinite(other.embeddings_).all()
@@ -279,9 +279,10 @@ def test_training_loss_on_a_tiny_graph_equals_dense_reference(method):
         u, v = net.project(zc), net.project(z)
         labels, centroids, phis = [], [], []
         for r, k in enumerate((3, 5)):
-            km = torch_kmeans(v.detach(), k, metric="ip", init="random", random_state=r)
+            # the reference's plain-mean centroids (MEOW's default), normalised for the prototypes
+            km = torch_kmeans(v.detach(), k, metric="ip_mean", init="random", random_state=r)
             labels.append(km.labels)
-            centroids.append(km.centroids)
+            centroids.append(torch.nn.functional.normalize(km.centroids, dim=1))
             phis.append(cluster_concentration(v.detach(), km.centroids, km.labels, 0.5, smoothing=5.0))
         contrast = dense_meta_weighted_infonce if method == "meow_meta" else dense_weighted_infonce
         ref = contrast(u, v, labels, 0.5) + 0.7 * dense_prototype(u, centroids, labels, phis)
