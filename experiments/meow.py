@@ -141,6 +141,8 @@ def run_one(args, cfg: dict) -> dict:
         t = model.timings_
         run.update(prepare_seconds=t["prepare_seconds"], train_seconds=t["train_seconds"], epochs=model.n_epochs_,
                    epoch_seconds_mean=float(np.mean(t["epoch_seconds"])), final_loss=model.loss_history_[-1]["loss"])
+        # every argument the estimator ran with, its defaults included: a row stays readable after a default changes
+        run["estimator_params"] = json.loads(json.dumps(model.get_params(), default=str))
     run["pretrain_seconds"] = 0.0
     run.update(evaluate_clustering(y, pred))
     run["n_predicted_clusters"] = int(len(np.unique(pred)))

@@ -161,6 +161,9 @@ def test_meow_script_end_to_end_and_heterogeneous_table(tmp_path):
         c = res["runs"][0]["classification"][ratio]
         assert all(0.0 <= c[k] <= 1.0 for k in ("macro_f1", "micro_f1", "auc"))
     assert set(PROVENANCE_KEYS) <= set(res)
+    params = res["runs"][0]["estimator_params"]  # the estimator's own defaults are recorded per seed
+    assert params["spherical_kmeans"] is False and params["pathsim_ties"] == "seeded" and params["top_k"] == 70
+    assert params["random_state"] == 0 and params["epochs"] == 2
     # an ablation (--set) goes to its own file and its own labelled row, never into MEOW's
     ablation = tmp_path / "results" / "ablations" / "meow_freebase_top_k-5.json"
     proc = subprocess.run(
