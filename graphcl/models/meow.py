@@ -82,8 +82,9 @@ class MEOW(GraphclEstimator):
     and seeded PathSim tie-breaking (``pathsim_ties="seeded"``). The per-epoch k-means is the
     reference's (plain-mean centroids, ``spherical_kmeans=False``): graphcl's spherical k-means
     was a fifth difference until the one-at-a-time ablation found it below the reference's on
-    Macro-F1@20 on all four datasets measured. :class:`MEOWReference` (``meow_reference``)
-    does what the reference does in all five.
+    Macro-F1@20 on all four datasets measured (:class:`MEOWLinear`, whose k-means is warm-started,
+    keeps spherical centroids). :class:`MEOWReference` (``meow_reference``) does what the
+    reference does in all five.
 
     Args:
         n_clusters: Clusters for ``labels_`` (k-means on the embeddings); ``None``: no
@@ -541,12 +542,18 @@ class MEOWLinear(MEOW):
     so it recomputes the encoder's activations in the backward pass once they would take more
     than :attr:`MEOW.RECOMPUTE_AUTO_BYTES` (1 GiB: about 70 000 targets at ``embedding_dim=64``;
     ``recompute="auto"``): the same values, bit for bit, with about a third of the saved
-    activations, for roughly one more forward pass per epoch. Arguments as :class:`MEOW`.
+    activations, for roughly one more forward pass per epoch.
+
+    Its warm-started k-means keeps **spherical** centroids (``spherical_kmeans=True``), unlike
+    :class:`MEOW`'s default since the plain-mean ablation: that ablation measured MEOW's fresh
+    per-epoch k-means; with the warm start, plain means measured far worse on ACM (docs/meow.md).
+    Arguments as :class:`MEOW`.
     """
 
     def __init__(self, n_clusters: Optional[int] = None, *, negatives: str = "meta", kmeans: str = "warm",
-                 recompute: Union[bool, str] = "auto", **kwargs: Any) -> None:
-        super().__init__(n_clusters, negatives=negatives, kmeans=kmeans, recompute=recompute, **kwargs)
+                 recompute: Union[bool, str] = "auto", spherical_kmeans: bool = True, **kwargs: Any) -> None:
+        super().__init__(n_clusters, negatives=negatives, kmeans=kmeans, recompute=recompute,
+                         spherical_kmeans=spherical_kmeans, **kwargs)
 
 
 @register("adameow", family="heterogeneous", config=("meow.yaml", "adameow"))

@@ -160,6 +160,7 @@ def test_meow_reference_is_registered_with_the_reference_stopping_rule():
     assert {k: getattr(ref, k) for k in reference_ways} == reference_ways
     assert {k: getattr(MEOW(3), k) for k in reference_ways} == dict(embedding="eval", concentration="distance",
                                                                     spherical_kmeans=False, pathsim_ties="seeded")
+    assert MEOWLinear(3).spherical_kmeans is True and MEOWLinear(3, spherical_kmeans=False).spherical_kmeans is False
     params = ref.get_params()
     assert params["patience"] == 7 and set(params) == set(MEOW(3).get_params())
     assert clone(ref).get_params() == params
