@@ -458,6 +458,15 @@ def run_seeds_in_subprocesses(
     return runs
 
 
+def _run_setting(run: Mapping[str, Any]) -> Optional[str]:
+    """A run's recorded estimator arguments other than the seed (``estimator_params`` without
+    ``random_state``), as a comparable string, or ``None`` where the run did not record them."""
+    params = run.get("estimator_params")
+    if not isinstance(params, Mapping):
+        return None
+    return json.dumps({k: v for k, v in params.items() if k != "random_state"}, sort_keys=True)
+
+
 def write_result(
     path: os.PathLike | str,
     *,
@@ -475,7 +484,10 @@ def write_result(
     """Write the DESIGN §5 JSON (merging runs of other seeds already in the file).
 
     Runs of seeds already in the file replace them only when ``config`` equals the file's; a
-    changed config starts the file over. The top-level ``command``, ``git_commit`` and
+    changed config starts the file over, and so does a kept run whose recorded
+    ``estimator_params`` (all estimator arguments but ``random_state``) differ from the new
+    runs' (a changed estimator default, which ``config`` does not show; a run without the record
+    does not trigger this). The top-level ``command``, ``git_commit`` and
     ``started_at`` describe this (the latest) invocation; each run keeps its own. A new run
     without them gets ``command`` (this command narrowed to its seed), ``git_commit``
     (``commit``) and ``started_at`` (``started_at``); runs kept from the file are never
@@ -507,6 +519,10 @@ def write_result(
         if old.get("config") == dict(config):  # keep seeds from earlier sessions of the same setting
             new_seeds = {r["seed"] for r in new_runs}
             previous = [r for r in old.get("runs", []) if r["seed"] not in new_seeds]
+            # ... unless the estimator ran with other arguments (a changed default the config cannot show)
+            ran = {_run_setting(r) for r in new_runs} - {None}
+            if ran and any(_run_setting(r) not in ran for r in previous if _run_setting(r) is not None):
+                previous = []
     all_runs = sorted(previous + new_runs, key=lambda r: r["seed"])
     mean, std = summarize(all_runs)
     result = {

@@ -65,6 +65,22 @@ def test_write_result_contract_and_seed_merging(tmp_path):
     assert summarize([run(0, 1.0)])[1]["acc"] == 0.0
 
 
+def test_write_result_starts_over_when_the_recorded_estimator_arguments_changed(tmp_path):
+    """A changed estimator default does not show in ``config``: runs that recorded other
+    ``estimator_params`` (the seed's random_state aside) are not merged; runs without the record are."""
+    out = tmp_path / "r.json"
+
+    def with_params(seed, acc, spherical):
+        return {**run(seed, acc), "estimator_params": {"random_state": seed, "spherical_kmeans": spherical}}
+
+    write_result(out, method="m", dataset="d", config={"a": 1}, runs=[run(0, 0.5), with_params(1, 0.7, True)], started_at="t")
+    write_result(out, method="m", dataset="d", config={"a": 1}, runs=[with_params(2, 0.9, True)], started_at="t2")
+    assert [r["seed"] for r in json.loads(out.read_text())["runs"]] == [0, 1, 2]  # same arguments, other seeds: merged
+    write_result(out, method="m", dataset="d", config={"a": 1}, runs=[with_params(3, 0.2, False)], started_at="t3")
+    res = json.loads(out.read_text())
+    assert [r["seed"] for r in res["runs"]] == [3] and res["mean"]["acc"] == pytest.approx(0.2)
+
+
 def test_make_tables_refuses_files_without_provenance(tmp_path):
     (tmp_path / "scgc").mkdir()
     (tmp_path / "scgc" / "usps.json").write_text(json.dumps({"method": "scgc", "dataset": "usps", "runs": []}))
