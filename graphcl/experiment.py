@@ -521,7 +521,8 @@ def write_result(
             previous = [r for r in old.get("runs", []) if r["seed"] not in new_seeds]
             # ... unless the estimator ran with other arguments (a changed default the config cannot show)
             ran = {_run_setting(r) for r in new_runs} - {None}
-            if ran and any(_run_setting(r) not in ran for r in previous if _run_setting(r) is not None):
+            kept = {_run_setting(r) for r in previous} - {None}
+            if ran and kept - ran:
                 previous = []
     all_runs = sorted(previous + new_runs, key=lambda r: r["seed"])
     mean, std = summarize(all_runs)
