@@ -4,7 +4,7 @@ r"""MEOW's losses (meow.md §2.5, §2.6, §8): the cluster-weighted InfoNCE, the
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -282,7 +282,9 @@ class PrototypeLoss(nn.Module):
     (MEOW passes them detached, from k-means on the fine view), in both forms.
 
     Args:
-        chunk_size: Rows per block, or ``None`` for the dense ``[N, K_r]`` logits.
+        chunk_size: Rows per block, ``"auto"`` for about :math:`2^{20} / \sum_r K_r` rows (blocks
+            of about 4 MB float32 over all clusterings together, at least one row), or ``None``
+            for the dense ``[N, K_r]`` logits.
 
     Shapes:
         - **u**: ``[N, d]`` anchors.
@@ -292,9 +294,11 @@ class PrototypeLoss(nn.Module):
         - **output**: scalar.
     """
 
-    def __init__(self, chunk_size: Optional[int] = None) -> None:
+    def __init__(self, chunk_size: Union[int, str, None] = None) -> None:
         super().__init__()
-        self.chunk_size = check_int(chunk_size, "chunk_size", allow_none=True)
+        if chunk_size != "auto":
+            chunk_size = check_int(chunk_size, "chunk_size", allow_none=True)
+        self.chunk_size = chunk_size
 
     def reset_parameters(self) -> None:  # no parameters; part of the module protocol
         pass
@@ -310,30 +314,35 @@ class PrototypeLoss(nn.Module):
                 f"centroids, labels and concentration must be non-empty sequences of the same length, "
                 f"got {len(centroids)}, {len(labels)}, {len(concentration)}"
             )
+        for i, (mu, phi) in enumerate(zip(centroids, concentration)):
+            self._check_prototypes(mu, phi, u.size(1), i)
+        chunk = self.chunk_size
+        if chunk == "auto":
+            chunk = max(1, _CHUNK_ELEMENTS // sum(mu.size(0) for mu in centroids))
         total = u.new_zeros(())
         for i, (mu, c, phi) in enumerate(zip(centroids, labels, concentration)):
-            mu, phi = self._check_prototypes(mu, phi, u.size(1), i)
             c = _check_label_vector(c, u.size(0), f"labels[{i}]", u.device, mu.size(0))
-            if self.chunk_size is None:
+            if chunk is None:
                 total = total + F.cross_entropy((u @ mu.t()) / phi, c)
             else:
                 w = mu / phi.unsqueeze(1)
                 with_grad = torch.is_grad_enabled() and (u.requires_grad or w.requires_grad)
-                total = total + _MeanCrossEntropy.apply(u, w, c, self.chunk_size, with_grad)
+                total = total + _MeanCrossEntropy.apply(u, w, c, chunk, with_grad)
         return total / r
 
     @staticmethod
-    def _check_prototypes(mu: Tensor, phi: Tensor, d: int, i: int) -> Tuple[Tensor, Tensor]:
+    def _check_prototypes(mu: Tensor, phi: Tensor, d: int, i: int) -> None:
         if not isinstance(mu, Tensor) or mu.dim() != 2 or mu.size(0) == 0 or mu.size(1) != d:
             raise GraphclInputError(f"centroids[{i}] must have shape [K, {d}], got {getattr(mu, 'shape', mu)}")
         if not isinstance(phi, Tensor) or phi.shape != (mu.size(0),):
             raise GraphclInputError(f"concentration[{i}] must have shape [{mu.size(0)}], got {getattr(phi, 'shape', phi)}")
         if not bool((phi > 0).all() & torch.isfinite(phi).all()):
             raise GraphclInputError(f"concentration[{i}] must be positive and finite")
-        return mu, phi
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}()" if self.chunk_size is None else f"{self.__class__.__name__}(chunk_size={self.chunk_size})"
+        if self.chunk_size is None:
+            return f"{self.__class__.__name__}()"
+        return f"{self.__class__.__name__}(chunk_size={self.chunk_size!r})"
 
 
 def cluster_concentration(

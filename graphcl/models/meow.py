@@ -247,8 +247,7 @@ class MEOW(GraphclEstimator):
 
         self._prototype_counts = [min(int(k), inputs.num_target) for k in self.num_prototypes]
         # meta-node negatives are the linear-memory variant: the prototype term in row blocks too
-        blocks = max(1, (1 << 20) // sum(self._prototype_counts)) if self.negatives == "meta" else None
-        self._proto = PrototypeLoss(chunk_size=blocks)
+        self._proto = PrototypeLoss(chunk_size="auto" if self.negatives == "meta" else None)
         if self.negatives == "meta":
             return MetaNodeWeightedInfoNCE(self.temperature)
         return ClusterWeightedInfoNCE(self.temperature)

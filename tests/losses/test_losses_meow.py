@@ -162,6 +162,29 @@ def test_prototype_loss_matches_dense(n_clusterings, chunk):
         assert torch.allclose(PrototypeLoss(chunk_size=chunk)(u, mus, labels, phis), ref, rtol=1e-12)
 
 
+def test_prototype_loss_auto_chunk(monkeypatch):
+    """``chunk_size="auto"`` takes ``2^20 // sum_r K_r`` rows per block (at least one): with the
+    bound shrunk to 20 elements and K = (3, 6) that is 2 rows, bit for bit ``chunk_size=2``; with
+    it below the cluster count, one row."""
+    import graphcl.losses.meow as meow_losses
+
+    u, _, g = random_views(15, 5, seed=12)
+    mus = [F.normalize(torch.randn(k, 5, generator=g, dtype=torch.float64), dim=1) for k in (3, 6)]
+    labels = [torch.randint(0, k, (15,), generator=g) for k in (3, 6)]
+    phis = [torch.rand(k, generator=g, dtype=torch.float64) + 0.1 for k in (3, 6)]
+    for bound, rows in ((20, 2), (4, 1)):
+        monkeypatch.setattr(meow_losses, "_CHUNK_ELEMENTS", bound)
+        u1, u2 = u.clone().requires_grad_(), u.clone().requires_grad_()
+        got = PrototypeLoss(chunk_size="auto")(u1, mus, labels, phis)
+        want = PrototypeLoss(chunk_size=rows)(u2, mus, labels, phis)
+        got.backward()
+        want.backward()
+        assert torch.equal(got, want) and torch.equal(u1.grad, u2.grad)
+    assert repr(PrototypeLoss(chunk_size="auto")) == "PrototypeLoss(chunk_size='auto')"
+    with pytest.raises(GraphclInputError, match="chunk_size"):
+        PrototypeLoss(chunk_size="big")
+
+
 def test_prototype_loss_blocked_large_logits_and_repr():
     """Each block's rows are shifted by their maximum: logits of several hundred stay finite."""
     u = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
