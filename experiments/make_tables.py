@@ -35,12 +35,13 @@ from graphcl.selection import CRITERIA as SELECTION_CRITERIA  # noqa: E402  (cri
 from graphcl.selection import DEFAULT_CRITERION, SELECT_CRITERIA  # noqa: E402
 
 HOMOGENEOUS = ["usps", "acm", "dblp", "cite", "cora", "photo"]
-METHOD_ORDER = ["kmeans", "kmeans_smoothed", "scgc", "scgc_star", "selected", "selected_modularity_gain", "selected_modularity",
+METHOD_ORDER = ["kmeans", "kmeans_smoothed", "spectral", "scgc", "scgc_star", "selected", "selected_modularity_gain", "selected_modularity",
                 "pamc", "pamc_reference",
                 "pamc_soft"]
 METHOD_LABEL = {
     "kmeans": "k-means (raw X)",
     "kmeans_smoothed": "k-means (Â²X)",
+    "spectral": "smoothed spectral (graphcl, training-free)",
     "scgc": "SCGC",
     "scgc_star": "SCGC*",
     "pamc": "PamC",

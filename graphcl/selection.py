@@ -246,6 +246,10 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     check_choice(criterion, "criterion", tuple(SELECT_CRITERIA))
     check_float(max_positives, "max_positives", 0.0, min_inclusive=False, allow_none=True)
     info = homogeneous_method(method, "select")
+    missing = sorted({"order", "temperature"} - set(info.cls._get_param_names()))
+    if missing:
+        raise GraphclInputError(f"select searches the influence order and the temperature; {method!r} "
+                                f"({info.cls.__name__}) has no {' or '.join(missing)} to search")
     grid_values = _check_grid(grid or {})
     x, ei, ew = graph_inputs(data, edge_index)
     params = dict(params or {})

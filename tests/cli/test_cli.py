@@ -69,6 +69,22 @@ def test_fit_on_user_csv_files_then_evaluate(method, files, tmp_path, capsys):
     assert json.loads(stdout)["acc"] == pytest.approx(summary["metrics"]["acc"])
 
 
+def test_fit_spectral_on_user_csv_files(files, tmp_path, capsys):
+    """The training-free method runs through the same command with its registered config
+    (experiments/configs/spectral.yaml); its epochs are subspace iterations."""
+    out = tmp_path / "run"
+    code, stdout, err = run(capsys, "fit", "--method", "spectral", "--features", files / "x.csv", "--edges",
+                            files / "edges_w.csv", "--n-clusters", 3, "--labels", files / "y.csv", "--epochs", 2,
+                            "--out", out)
+    assert code == 0, err
+    labels, summary = check_outputs(out, 30, 3)
+    assert summary["params"]["alpha"] == 0.9 and summary["params"]["hops"] == 10 and "ACC" in stdout
+    assert np.load(out / "embeddings.npy").shape == (30, 3)
+    code, _, err = run(capsys, "fit", "--method", "spectral", "--features", files / "x.csv", "--edges",
+                       files / "edges_w.csv", "--n-clusters", 3, "--select", "--out", tmp_path / "sel")
+    assert code == 1 and "has no order or temperature" in err
+
+
 def test_fit_on_npz_and_npy_inputs(files, tmp_path, capsys):
     code, _, err = run(capsys, "fit", "--method", "pamc", "--graph", files / "g.npz", "--n-clusters", 3, "--epochs", 2,
                        "--config", files / "tiny.yaml", "--out", tmp_path / "a", "--quiet")

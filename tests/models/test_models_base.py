@@ -19,6 +19,7 @@ from graphcl.models import (
     PamC,
     PamCReference,
     SCGCStar,
+    SmoothedSpectral,
     available,
     get,
     load_estimator,
@@ -49,8 +50,9 @@ def no_training(monkeypatch):
 
 def test_every_estimator_derives_from_the_base_and_is_registered():
     assert available() == ("scgc", "scgc_star", "pamc", "pamc_reference", "meow", "meow_reference", "meow_linear",
-                           "adameow")
-    for name, cls in zip(available(), (SCGC, SCGCStar, PamC, PamCReference, MEOW, MEOWReference, MEOWLinear, AdaMEOW)):
+                           "adameow", "spectral")
+    for name, cls in zip(available(), (SCGC, SCGCStar, PamC, PamCReference, MEOW, MEOWReference, MEOWLinear, AdaMEOW,
+                                       SmoothedSpectral)):
         assert get(name) is cls and issubclass(cls, GraphclEstimator) and cls.method_name == name
     assert get("pamc").family == "homogeneous" and get("meow").family == "heterogeneous"
     with pytest.raises(GraphclInputError, match="unknown method 'nope'.*scgc_star"):

@@ -85,6 +85,8 @@ def test_bad_selection_arguments():
         select("pamc", g, 3, criterion="acc")
     with pytest.raises(GraphclInputError, match="select works on homogeneous methods"):
         select("meow", g, 3)
+    with pytest.raises(GraphclInputError, match="'spectral' .SmoothedSpectral. has no order or temperature"):
+        select("spectral", g, 3)  # nothing to search: refused before any fit
     with pytest.raises(GraphclInputError, match=r"grid keys \['lr'\] are unknown"):
         select("pamc", g, 3, grid={"lr": [1e-3]})
     with pytest.raises(GraphclInputError, match=r"grid\['order'\]\[0\] must be a positive integer"):
