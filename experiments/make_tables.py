@@ -41,7 +41,7 @@ METHOD_ORDER = ["kmeans", "kmeans_smoothed", "spectral", "scgc", "scgc_star", "s
 METHOD_LABEL = {
     "kmeans": "k-means (raw X)",
     "kmeans_smoothed": "k-means (Â²X)",
-    "spectral": "smoothed spectral (graphcl, training-free)",
+    "spectral": "smoothed spectral (training-free)",
     "scgc": "SCGC",
     "scgc_star": "SCGC*",
     "pamc": "PamC",
