@@ -67,8 +67,9 @@ def method_label(method: str) -> str:
 
 EXPECTED_SEEDS = {("scgc_star", "usps"): 10, ("pamc", "usps"): 10, ("pamc_reference", "usps"): 10, ("pamc_soft", "usps"): 10}
 HETEROGENEOUS = ["acm", "dblp", "aminer", "imdb", "freebase"]
-HETERO_ORDER = ["kmeans", "kmeans_smoothed", "meow_reference", "meow", "meow_linear", "adameow"]
+HETERO_ORDER = ["kmeans", "kmeans_smoothed", "spectral_metapath", "meow_reference", "meow", "meow_linear", "adameow"]
 HETERO_LABEL = {"kmeans": "k-means (raw X)", "kmeans_smoothed": "k-means (meta-path-smoothed X)",
+                "spectral_metapath": "smoothed spectral on the meta-paths (training-free)",
                 "meow_reference": "MEOW (reference behaviour)", "meow": "MEOW",
                 "meow_linear": "MEOW linear-time (meta-node negatives, warm k-means)", "adameow": "AdaMEOW"}
 #: The baselines' rows of the classification table: logistic regression on their features.

@@ -20,6 +20,7 @@ from graphcl.models import (
     PamCReference,
     SCGCStar,
     SmoothedSpectral,
+    SmoothedSpectralMetaPath,
     available,
     get,
     load_estimator,
@@ -50,9 +51,9 @@ def no_training(monkeypatch):
 
 def test_every_estimator_derives_from_the_base_and_is_registered():
     assert available() == ("scgc", "scgc_star", "pamc", "pamc_reference", "meow", "meow_reference", "meow_linear",
-                           "adameow", "spectral")
+                           "adameow", "spectral", "spectral_metapath")
     for name, cls in zip(available(), (SCGC, SCGCStar, PamC, PamCReference, MEOW, MEOWReference, MEOWLinear, AdaMEOW,
-                                       SmoothedSpectral)):
+                                       SmoothedSpectral, SmoothedSpectralMetaPath)):
         assert get(name) is cls and issubclass(cls, GraphclEstimator) and cls.method_name == name
     assert get("pamc").family == "homogeneous" and get("meow").family == "heterogeneous"
     with pytest.raises(GraphclInputError, match="unknown method 'nope'.*scgc_star"):
