@@ -24,7 +24,7 @@ from graphcl.validation import check_choice, check_features
 
 EdgeType = Tuple[str, str, str]
 
-__all__ = ["FEATURELESS", "MetaPathInputs", "build_inputs", "per_metapath", "resolve_metapaths"]
+__all__ = ["FEATURELESS", "MetaPathInputs", "build_inputs", "per_metapath", "resolve_metapaths", "resolve_target"]
 
 #: What a featureless node type gets (see :func:`build_inputs`).
 FEATURELESS = ("table", "sketch")
@@ -93,6 +93,24 @@ def per_metapath(value: Union[float, int, None, Sequence], m: int, name: str) ->
 def _context_key(metapath: Sequence[EdgeType], position: int) -> str:
     """The name of a meta-path prefix (the context met after ``position`` steps)."""
     return "/".join("-".join(et) for et in metapath[:position])
+
+
+def resolve_target(data: Any, target: Optional[str], who: str) -> str:
+    """The target node type of a ``HeteroData``: ``target``, else ``data.target_node_type``.
+
+    Raises:
+        GraphclInputError: ``data`` is not a ``HeteroData`` (``who`` names the estimator), or
+            no target is given or the graph lacks it.
+    """
+    if not hasattr(data, "node_types") or not hasattr(data, "edge_types"):
+        raise GraphclInputError(f"{who} needs a torch_geometric HeteroData, got {type(data).__name__} "
+                                "(for a homogeneous graph use SCGC, SCGCStar, PamC or SmoothedSpectral)")
+    target = target or getattr(data, "target_node_type", None)
+    if target is None:
+        raise GraphclInputError("no target node type: pass target=... or set data.target_node_type")
+    if target not in data.node_types:
+        raise GraphclInputError(f"target node type {target!r} is not in the graph (types: {data.node_types})")
+    return target
 
 
 def resolve_metapaths(data: Any, metapaths: Any) -> Dict[str, List[EdgeType]]:

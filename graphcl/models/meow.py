@@ -23,7 +23,14 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from graphcl.data.metapath_inputs import FEATURELESS, MetaPathInputs, build_inputs, per_metapath, resolve_metapaths
+from graphcl.data.metapath_inputs import (
+    FEATURELESS,
+    MetaPathInputs,
+    build_inputs,
+    per_metapath,
+    resolve_metapaths,
+    resolve_target,
+)
 from graphcl.errors import GraphclInputError
 from graphcl.losses.meow import estimate_pairs_seconds
 from graphcl.models.base import GraphclEstimator, Patience, TrainingRun, graph_fingerprint, resolve_device
@@ -333,14 +340,7 @@ class MEOW(GraphclEstimator):
 
     def _inputs(self, data: Any, device: torch.device, seed: int) -> MetaPathInputs:
         """The meta-path inputs of ``data`` with this estimator's settings, on ``device``."""
-        if not hasattr(data, "node_types") or not hasattr(data, "edge_types"):
-            raise GraphclInputError(f"{type(self).__name__} needs a torch_geometric HeteroData, got {type(data).__name__} "
-                                    "(for a homogeneous graph use SCGC, SCGCStar or PamC)")
-        target = self.target or getattr(data, "target_node_type", None)
-        if target is None:
-            raise GraphclInputError("no target node type: pass target=... or set data.target_node_type")
-        if target not in data.node_types:
-            raise GraphclInputError(f"target node type {target!r} is not in the graph (types: {data.node_types})")
+        target = resolve_target(data, self.target, type(self).__name__)
         metapaths = resolve_metapaths(data, self.metapaths)
         m = len(metapaths)
         top_k = per_metapath(self.top_k, m, "top_k")

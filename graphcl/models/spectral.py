@@ -232,16 +232,9 @@ class SmoothedSpectralMetaPath(SmoothedSpectral):
         """Cluster the target nodes of a ``HeteroData``; labels are never read."""
         from graphcl.data import neighbour_sketch_features
         from graphcl.data.metapath import metapath_adjacency
-        from graphcl.data.metapath_inputs import resolve_metapaths
+        from graphcl.data.metapath_inputs import resolve_metapaths, resolve_target
 
-        if not hasattr(data, "node_types") or not hasattr(data, "edge_types"):
-            raise GraphclInputError(f"{type(self).__name__} needs a torch_geometric HeteroData, got {type(data).__name__} "
-                                    "(for a homogeneous graph use SmoothedSpectral, method 'spectral')")
-        target = self.target or getattr(data, "target_node_type", None)
-        if target is None:
-            raise GraphclInputError("no target node type: pass target=... or set data.target_node_type")
-        if target not in data.node_types:
-            raise GraphclInputError(f"target node type {target!r} is not in the graph (types: {data.node_types})")
+        target = resolve_target(data, self.target, type(self).__name__)
         metapaths = resolve_metapaths(data, self.metapaths)
         check_int(self.sketch_dim, "sketch_dim")
         if resume is not None:
