@@ -458,13 +458,20 @@ def run_seeds_in_subprocesses(
     return runs
 
 
-def _run_setting(run: Mapping[str, Any]) -> Optional[str]:
+def _run_setting(run: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
     """A run's recorded estimator arguments other than the seed (``estimator_params`` without
-    ``random_state``), as a comparable string, or ``None`` where the run did not record them."""
+    ``random_state``), or ``None`` where the run did not record them."""
     params = run.get("estimator_params")
     if not isinstance(params, Mapping):
         return None
-    return json.dumps({k: v for k, v in params.items() if k != "random_state"}, sort_keys=True)
+    return {k: v for k, v in params.items() if k != "random_state"}
+
+
+def _settings_differ(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two recorded settings disagree on an argument both record. An argument only one
+    of them records is an estimator argument added in between: its default keeps the former
+    behaviour (graphcl's rule for new options), so it does not make the runs differ."""
+    return any(json.dumps(a[k], sort_keys=True) != json.dumps(b[k], sort_keys=True) for k in set(a) & set(b))
 
 
 def write_result(
@@ -486,8 +493,9 @@ def write_result(
     Runs of seeds already in the file replace them only when ``config`` equals the file's; a
     changed config starts the file over, and so does a kept run whose recorded
     ``estimator_params`` (all estimator arguments but ``random_state``) differ from the new
-    runs' (a changed estimator default, which ``config`` does not show; a run without the record
-    does not trigger this). The top-level ``command``, ``git_commit`` and
+    runs on an argument both record (a changed estimator default, which ``config`` does not
+    show; a run without the record, or an argument added since a kept run, does not trigger
+    this). The top-level ``command``, ``git_commit`` and
     ``started_at`` describe this (the latest) invocation; each run keeps its own. A new run
     without them gets ``command`` (this command narrowed to its seed), ``git_commit``
     (``commit``) and ``started_at`` (``started_at``); runs kept from the file are never
@@ -520,9 +528,9 @@ def write_result(
             new_seeds = {r["seed"] for r in new_runs}
             previous = [r for r in old.get("runs", []) if r["seed"] not in new_seeds]
             # ... unless the estimator ran with other arguments (a changed default the config cannot show)
-            ran = {_run_setting(r) for r in new_runs} - {None}
-            kept = {_run_setting(r) for r in previous} - {None}
-            if ran and kept - ran:
+            ran = [p for p in map(_run_setting, new_runs) if p is not None]
+            kept = [p for p in map(_run_setting, previous) if p is not None]
+            if any(_settings_differ(a, b) for a in kept for b in ran):
                 previous = []
     all_runs = sorted(previous + new_runs, key=lambda r: r["seed"])
     mean, std = summarize(all_runs)

@@ -79,6 +79,10 @@ def test_write_result_starts_over_when_the_recorded_estimator_arguments_changed(
     write_result(out, method="m", dataset="d", config={"a": 1}, runs=[with_params(3, 0.2, False)], started_at="t3")
     res = json.loads(out.read_text())
     assert [r["seed"] for r in res["runs"]] == [3] and res["mean"]["acc"] == pytest.approx(0.2)
+    # an estimator argument added since (recorded by the new run only) does not make the runs differ
+    newer = {**run(4, 0.4), "estimator_params": {"random_state": 4, "spherical_kmeans": False, "clustering": "kmeans"}}
+    write_result(out, method="m", dataset="d", config={"a": 1}, runs=[newer], started_at="t4")
+    assert [r["seed"] for r in json.loads(out.read_text())["runs"]] == [3, 4]
 
 
 def test_make_tables_refuses_files_without_provenance(tmp_path):
