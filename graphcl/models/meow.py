@@ -147,6 +147,12 @@ class MEOW(GraphclEstimator):
             embedding table, the reference's) or ``"sketch"`` (fixed label-free features from
             the graph: a random projection of each node's neighbour sets per relation,
             :func:`graphcl.data.graph_features.neighbour_sketch_features`, docs/meow.md).
+        clustering: How ``labels_`` are made from the final embedding: ``"kmeans"`` (k-means on
+            it, 10 restarts) or ``"spectral"`` (k-means on the row-normalised ``K`` leading
+            eigenvectors of the modularity matrix of its inner-product graph,
+            :func:`graphcl.cluster.modularity_eigenvectors` with :math:`\gamma = 1`: spectral
+            clustering, which discounts the direction every embedding shares). Training is
+            the same either way; only ``labels_`` differ.
         max_epoch_seconds: Guard-rail for ``negatives="pairs"`` on 20 000 targets or more: the
             all-target loss's epoch is timed on a sample of rows before training and a run above
             this many seconds per epoch is refused with the estimate (``None``: no guard).
@@ -194,6 +200,7 @@ class MEOW(GraphclEstimator):
         spherical_kmeans: bool = False,
         pathsim_ties: str = "seeded",
         recompute: Union[bool, str] = False,
+        clustering: str = "kmeans",
         max_epoch_seconds: Optional[float] = 600.0,
         epochs: int = 10000,
         random_state: Any = 0,
@@ -228,6 +235,7 @@ class MEOW(GraphclEstimator):
         self.spherical_kmeans = spherical_kmeans
         self.pathsim_ties = pathsim_ties
         self.recompute = recompute
+        self.clustering = clustering
         self.max_epoch_seconds = max_epoch_seconds
         self.epochs = epochs
         self.random_state = random_state
@@ -329,6 +337,10 @@ class MEOW(GraphclEstimator):
         if not (isinstance(self.recompute, (bool, np.bool_)) or self.recompute == "auto"):
             raise GraphclInputError(f"recompute must be True, False or 'auto', got {self.recompute!r}")
         check_choice(self.kmeans, "kmeans", ("fresh", "warm"))
+        check_choice(self.clustering, "clustering", ("kmeans", "spectral"))
+        if self.clustering == "spectral" and self.n_clusters is not None and self.n_clusters > self.embedding_dim:
+            raise GraphclInputError(f"clustering='spectral' needs n_clusters <= embedding_dim ({self.embedding_dim}): the "
+                                    f"embedding's inner-product graph has rank at most {self.embedding_dim}")
         if self.negatives not in self.NEGATIVES:
             raise GraphclInputError(f"negatives must be one of {self.NEGATIVES} for {type(self).__name__}, "
                                     f"got {self.negatives!r}")
@@ -463,7 +475,14 @@ class MEOW(GraphclEstimator):
         if self.n_clusters is not None:
             from sklearn.cluster import KMeans
 
-            km = KMeans(self.n_clusters, n_init=10, random_state=self.random_state_).fit(self.embeddings_.astype(np.float64))
+            points = self.embeddings_.astype(np.float64)
+            if self.clustering == "spectral":
+                from graphcl.cluster import modularity_eigenvectors
+
+                eig = modularity_eigenvectors(torch.as_tensor(points), self.n_clusters, gamma=1.0, max_iter=1000,
+                                              tol=1e-8, random_state=self.random_state_)
+                points = nn.functional.normalize(eig.vectors, dim=1).numpy()
+            km = KMeans(self.n_clusters, n_init=10, random_state=self.random_state_).fit(points)
             self.labels_ = km.labels_.astype(np.int64)
             self._warn_cluster_count(self.labels_)
 

@@ -80,6 +80,30 @@ def test_meow_fits_and_uses_the_graph():
     assert cluster_acc(y, model.labels_) > 0.8
 
 
+def test_meow_spectral_clustering_changes_only_the_labels():
+    """clustering="spectral": the same training and embedding, bit for bit; labels_ are k-means
+    on the row-normalised modularity eigenvectors of the embedding (as documented)."""
+    import torch.nn.functional as F
+    from sklearn.cluster import KMeans
+
+    from graphcl.cluster import modularity_eigenvectors
+
+    data = _without_y(planted_hetero(4))
+    args = {**SMALL, "epochs": 10}
+    a = MEOW(3, random_state=2, **args).fit(data)
+    b = MEOW(3, random_state=2, clustering="spectral", **args).fit(data)
+    np.testing.assert_array_equal(a.embeddings_, b.embeddings_)
+    assert a.loss_history_ == b.loss_history_
+    eig = modularity_eigenvectors(torch.as_tensor(b.embeddings_, dtype=torch.float64), 3, gamma=1.0, max_iter=1000,
+                                  tol=1e-8, random_state=2)
+    want = KMeans(3, n_init=10, random_state=2).fit_predict(F.normalize(eig.vectors, dim=1).numpy())
+    np.testing.assert_array_equal(b.labels_, want)
+    with pytest.raises(GraphclInputError, match="clustering"):
+        MEOW(3, clustering="dbscan", **args).fit(data)
+    with pytest.raises(GraphclInputError, match="n_clusters <= embedding_dim"):
+        MEOW(20, clustering="spectral", **args).fit(data)
+
+
 def test_meow_never_sees_labels():
     data = planted_hetero(1)
     a = MEOW(3, random_state=3, **{**SMALL, "epochs": 8}).fit(_without_y(data)).labels_
