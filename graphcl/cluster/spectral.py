@@ -19,12 +19,14 @@ from __future__ import annotations
 from typing import Callable, NamedTuple, Optional
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
+from graphcl.cluster.kmeans import kmeans
 from graphcl.errors import GraphclInputError
 from graphcl.validation import check_float, check_int
 
-__all__ = ["ModularityEigenvectors", "modularity_eigenvectors"]
+__all__ = ["ModularityEigenvectors", "SpectralClustering", "modularity_eigenvectors", "spectral_clustering"]
 
 
 class ModularityEigenvectors(NamedTuple):
@@ -116,3 +118,35 @@ def modularity_eigenvectors(z: Tensor, k: int, *, gamma: float = 1.0, max_iter: 
     values, rot = torch.linalg.eigh((h + h.t()) / 2)
     order = torch.argsort(values, descending=True)
     return ModularityEigenvectors(q @ rot[:, order], values[order], it, residual, traces)
+
+
+class SpectralClustering(NamedTuple):
+    """Output of :func:`spectral_clustering`.
+
+    Attributes:
+        eigen: The :class:`ModularityEigenvectors` of the solve.
+        embedding: ``[N, k]`` the eigenvectors with their rows L2-normalised.
+        centers: ``[k, k]`` k-means centres in that embedding.
+        labels: ``[N]`` clusters.
+    """
+
+    eigen: ModularityEigenvectors
+    embedding: Tensor
+    centers: Tensor
+    labels: Tensor
+
+
+def spectral_clustering(z: Tensor, k: int, *, gamma: float = 1.0, max_iter: int = 100, tol: float = 1e-6,
+                        random_state: int = 0, n_init: int = 10,
+                        callback: Optional[Callable[[int, float, float], None]] = None) -> SpectralClustering:
+    r"""Spectral clustering of the rows of ``z`` by modularity: k-means (:func:`graphcl.cluster.kmeans`,
+    ``n_init`` restarts, seeded with ``random_state``) on the row-normalised ``k`` leading
+    eigenvectors of :math:`B = ZZ^\top - \gamma\,dd^\top/\mathbf 1^\top d`
+    (:func:`modularity_eigenvectors`, whose other arguments these are). What
+    :class:`~graphcl.models.SmoothedSpectral` does to its smoothed features and MEOW's
+    ``clustering="spectral"`` to its embedding."""
+    eig = modularity_eigenvectors(z, k, gamma=gamma, max_iter=max_iter, tol=tol, random_state=random_state,
+                                  callback=callback)
+    emb = F.normalize(eig.vectors, dim=1)
+    centers, labels = kmeans(emb, k, random_state=random_state, n_init=n_init)
+    return SpectralClustering(eig, emb, centers, labels)

@@ -473,17 +473,17 @@ class MEOW(GraphclEstimator):
         self.n_epochs_ = len(history)
         self.timings_ = {"train_seconds": train_seconds, "epoch_seconds": epoch_seconds}
         if self.n_clusters is not None:
-            from sklearn.cluster import KMeans
-
             points = self.embeddings_.astype(np.float64)
             if self.clustering == "spectral":
-                from graphcl.cluster import modularity_eigenvectors
+                from graphcl.cluster import spectral_clustering
 
-                eig = modularity_eigenvectors(torch.as_tensor(points), self.n_clusters, gamma=1.0, max_iter=1000,
-                                              tol=1e-8, random_state=self.random_state_)
-                points = nn.functional.normalize(eig.vectors, dim=1).numpy()
-            km = KMeans(self.n_clusters, n_init=10, random_state=self.random_state_).fit(points)
-            self.labels_ = km.labels_.astype(np.int64)
+                self.labels_ = spectral_clustering(torch.as_tensor(points), self.n_clusters, gamma=1.0, max_iter=1000,
+                                                   tol=1e-8, random_state=self.random_state_).labels.numpy()
+            else:
+                from sklearn.cluster import KMeans
+
+                km = KMeans(self.n_clusters, n_init=10, random_state=self.random_state_).fit(points)
+                self.labels_ = km.labels_.astype(np.int64)
             self._warn_cluster_count(self.labels_)
 
     def transform(self, data: Any = None) -> np.ndarray:

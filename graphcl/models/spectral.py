@@ -10,8 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from graphcl.cluster import kmeans
-from graphcl.cluster.spectral import modularity_eigenvectors
+from graphcl.cluster.spectral import spectral_clustering
 from graphcl.errors import GraphclInputError
 from graphcl.models.base import GraphclEstimator, resolve_device, seed_from
 from graphcl.models.scgc import unpack_graph
@@ -154,14 +153,13 @@ class SmoothedSpectral(GraphclEstimator):
                 history.append(terms)
                 monitor.update(it, terms, seconds[-1])
 
-            eig = modularity_eigenvectors(z, self.n_clusters, gamma=self.gamma, max_iter=self.epochs, tol=self.tol,
-                                          random_state=self.random_state_, callback=report)
-        emb = F.normalize(eig.vectors, dim=1)
-        centers, labels = kmeans(emb, self.n_clusters, random_state=self.random_state_, n_init=self.kmeans_n_init)
-        self.embeddings_ = emb.cpu().numpy()
-        self.labels_ = labels.cpu().numpy()
+            out = spectral_clustering(z, self.n_clusters, gamma=self.gamma, max_iter=self.epochs, tol=self.tol,
+                                      random_state=self.random_state_, n_init=self.kmeans_n_init, callback=report)
+        eig = out.eigen
+        self.embeddings_ = out.embedding.cpu().numpy()
+        self.labels_ = out.labels.cpu().numpy()
         self._warn_cluster_count(self.labels_)
-        self.cluster_centers_ = centers.cpu().numpy()
+        self.cluster_centers_ = out.centers.cpu().numpy()
         self.eigenvalues_ = eig.values.cpu().numpy()
         self.n_iter_, self.residual_ = eig.n_iter, eig.residual
         self.loss_history_ = history
@@ -245,7 +243,6 @@ class SmoothedSpectralMetaPath(SmoothedSpectral):
             x = neighbour_sketch_features(data, target, dim=self.sketch_dim, seed=seed_from(self.random_state))
         x = torch.as_tensor(x)
         self._check_params(x)
-        n = x.size(0)
         graphs = []
         for mp in metapaths.values():
             ei, _ = metapath_adjacency(data, mp, binary=True)
@@ -254,7 +251,6 @@ class SmoothedSpectralMetaPath(SmoothedSpectral):
         device = resolve_device(self.device)
         self._seeded(self._fit, x, graphs, None, device)
         self.n_epochs_ = self.n_iter_
-        self.num_nodes_ = n
         return self
 
     def _smooth(self, x: Tensor, graphs: Any, edge_weight: Optional[Tensor]) -> Tensor:

@@ -68,3 +68,18 @@ def test_seeded_and_errors():
         modularity_eigenvectors(torch.full((4, 3), float("nan")), 2)
     with pytest.raises(GraphclInputError, match="2-D"):
         modularity_eigenvectors(torch.ones(4), 1)
+
+
+def test_spectral_clustering_is_kmeans_on_the_row_normalised_eigenvectors():
+    from graphcl.cluster import kmeans, spectral_clustering
+
+    g = torch.Generator().manual_seed(5)
+    centres = torch.rand(3, 8, generator=g, dtype=torch.float64)
+    z = centres.repeat_interleave(20, 0) + 0.05 * torch.rand(60, 8, generator=g, dtype=torch.float64)
+    out = spectral_clustering(z, 3, max_iter=300, tol=1e-10, random_state=2, n_init=4)
+    eig = modularity_eigenvectors(z, 3, max_iter=300, tol=1e-10, random_state=2)
+    emb = eig.vectors / eig.vectors.norm(dim=1, keepdim=True)
+    centers, labels = kmeans(emb, 3, random_state=2, n_init=4)
+    assert torch.equal(out.embedding, emb) and torch.equal(out.labels, labels) and torch.equal(out.centers, centers)
+    assert torch.equal(out.eigen.vectors, eig.vectors)
+    assert len(set(out.labels[:20].tolist())) == 1 and len(set(out.labels.tolist())) == 3  # the three planted groups
