@@ -11,7 +11,7 @@ from graphcl.data.datasets import (
     load_dataset,
 )
 from graphcl.data.edge_list import from_edge_list
-from graphcl.data.graph_features import neighbour_sketch_features
+from graphcl.data.graph_features import metapath_svd_features, neighbour_sketch_features
 from graphcl.data.graph_io import load_graph, save_graph
 from graphcl.data.hetero import (
     HETERO_DATASET_INFO,
@@ -52,6 +52,7 @@ __all__ = [
     "metapath_adjacency",
     "metapath_contexts",
     "neighbour_sketch_features",
+    "metapath_svd_features",
     "pathsim_topk",
     "planted_hetero_graph",
     "planted_partition_graph",

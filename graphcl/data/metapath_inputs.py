@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from torch import Tensor
 
-from graphcl.data.graph_features import neighbour_sketch_features
+from graphcl.data.graph_features import metapath_svd_features, neighbour_sketch_features
 from graphcl.data.metapath import metapath_adjacency, metapath_contexts, pathsim_topk
 from graphcl.data.metapath_views import mask_edges, mask_features, mean_operator, metapath_operator
 from graphcl.errors import GraphclInputError
@@ -27,8 +27,8 @@ EdgeType = Tuple[str, str, str]
 __all__ = ["FEATURELESS", "MetaPathInputs", "build_inputs", "per_metapath", "resolve_metapaths", "resolve_target"]
 
 #: What a featureless node type gets (see :func:`build_inputs`).
-FEATURELESS = ("table", "sketch")
-#: Sketch size per relation of ``featureless="sketch"``.
+FEATURELESS = ("table", "sketch", "svd")
+#: Sketch size per relation of ``featureless="sketch"``; feature size of ``featureless="svd"``.
 SKETCH_DIM = 64
 
 
@@ -161,9 +161,11 @@ def build_inputs(
     contexts, and the feature mask, drawn from ``seed``.
 
     ``featureless``: what a node type without features gets: ``"table"`` (``None`` here, so the
-    network learns an embedding table, as the reference) or ``"sketch"`` (fixed features from
+    network learns an embedding table, as the reference), ``"sketch"`` (fixed features from
     the graph, :func:`graphcl.data.graph_features.neighbour_sketch_features` with 64 dimensions
-    per relation, seeded from ``seed``). ``pathsim_ties``: the tie order at the PathSim top-k cut
+    per relation, seeded from ``seed``) or ``"svd"`` (a featureless *target* gets
+    :func:`graphcl.data.graph_features.metapath_svd_features` over ``metapaths``, 64
+    dimensions, seeded from ``seed``; featureless context types keep their tables). ``pathsim_ties``: the tie order at the PathSim top-k cut
     (:func:`graphcl.data.pathsim_topk`)."""
     check_choice(featureless, "featureless", FEATURELESS)
     if target not in data.node_types:
@@ -191,6 +193,8 @@ def build_inputs(
         for t in types:
             if features[t] is None:
                 features[t] = neighbour_sketch_features(data, t, SKETCH_DIM, seed)
+    elif featureless == "svd" and features[target] is None:
+        features[target] = metapath_svd_features(data, target, list(metapaths.values()), SKETCH_DIM, seed=seed)
     num_nodes = {t: int(data[t].num_nodes) for t in types}
     masked_target = mask_features(features[target], n, feat_mask, gen)
     return MetaPathInputs(target, n, features, num_nodes, masked_target, graphs, masked,

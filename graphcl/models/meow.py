@@ -144,9 +144,12 @@ class MEOW(GraphclEstimator):
             without it). ``False`` here, ``"auto"`` in :class:`MEOWLinear`; the choice made is
             ``network_.recompute``.
         featureless: What a node type without features gets: ``"table"`` (a learnable
-            embedding table, the reference's) or ``"sketch"`` (fixed label-free features from
+            embedding table, the reference's), ``"sketch"`` (fixed label-free features from
             the graph: a random projection of each node's neighbour sets per relation,
-            :func:`graphcl.data.graph_features.neighbour_sketch_features`, docs/meow.md).
+            :func:`graphcl.data.graph_features.neighbour_sketch_features`) or ``"svd"`` (a
+            featureless target gets the rank-64 approximation of its meta-path-smoothed one-hot
+            features, :func:`graphcl.data.graph_features.metapath_svd_features`; featureless
+            context types keep tables); docs/meow.md.
         clustering: How ``labels_`` are made from the final embedding: ``"kmeans"`` (k-means on
             it, 10 restarts) or ``"spectral"`` (k-means on the row-normalised ``K`` leading
             eigenvectors of the modularity matrix of its inner-product graph,

@@ -17,7 +17,7 @@ from graphcl.models.scgc import unpack_graph
 from graphcl.ops import geometric_smoothing
 from graphcl.progress import EpochMonitor
 from graphcl.registry import register
-from graphcl.validation import check_float, check_int, check_n_clusters
+from graphcl.validation import check_choice, check_float, check_int, check_n_clusters
 
 __all__ = ["SmoothedSpectral", "SmoothedSpectralMetaPath"]
 
@@ -201,9 +201,11 @@ class SmoothedSpectralMetaPath(SmoothedSpectral):
     with :math:`\hat A_m = D^{-1/2}(A_m+I)D^{-1/2}` for the binary meta-path adjacency
     :math:`A_m` of meta-path ``m`` between target nodes (its diagonal dropped), then the same
     modularity eigenvectors and k-means. :math:`\tilde X` is the target type's features,
-    rows L2-normalised; a target type without features gets label-free ones from the graph,
-    :func:`graphcl.data.neighbour_sketch_features` (a seeded random projection of each node's
-    set of neighbours of every other type, ``sketch_dim`` per relation). Each meta-path
+    rows L2-normalised; a target type without features gets label-free ones from the graph
+    (``featureless``): :func:`graphcl.data.neighbour_sketch_features` (``"sketch"``, the
+    default: a seeded random projection of each node's set of neighbours of every other type,
+    ``sketch_dim`` per relation) or :func:`graphcl.data.metapath_svd_features` (``"svd"``: the
+    rank-``sketch_dim`` approximation of the meta-path-smoothed one-hot features, rows unit). Each meta-path
     smooths on its own and the results are averaged (as the ``kmeans_smoothed`` baseline
     does), rather than smoothing once over the union of the meta-path graphs.
 
@@ -211,7 +213,9 @@ class SmoothedSpectralMetaPath(SmoothedSpectral):
         target: Target node type (default ``data.target_node_type``).
         metapaths: ``{name: [edge types]}`` or a list of edge-type lists (default
             ``data.metapaths``), each starting and ending at the target type.
-        sketch_dim: Sketch size per relation for a featureless target.
+        sketch_dim: Sketch size per relation (``"sketch"``) or feature size (``"svd"``) for a
+            featureless target.
+        featureless: ``"sketch"`` or ``"svd"``: the features of a featureless target.
         **kwargs: The arguments of :class:`SmoothedSpectral`.
 
     Attributes:
@@ -220,26 +224,31 @@ class SmoothedSpectralMetaPath(SmoothedSpectral):
     """
 
     def __init__(self, n_clusters: Optional[int] = None, target: Optional[str] = None, metapaths: Any = None,
-                 sketch_dim: int = 64, **kwargs: Any) -> None:
+                 sketch_dim: int = 64, featureless: str = "sketch", **kwargs: Any) -> None:
         super().__init__(n_clusters, **kwargs)
         self.target = target
         self.metapaths = metapaths
         self.sketch_dim = sketch_dim
+        self.featureless = featureless
 
     def fit(self, data: Any, y: Any = None, resume: Any = None) -> "SmoothedSpectralMetaPath":  # type: ignore[override]
         """Cluster the target nodes of a ``HeteroData``; labels are never read."""
-        from graphcl.data import neighbour_sketch_features
+        from graphcl.data import metapath_svd_features, neighbour_sketch_features
         from graphcl.data.metapath import metapath_adjacency
         from graphcl.data.metapath_inputs import resolve_metapaths, resolve_target
 
         target = resolve_target(data, self.target, type(self).__name__)
         metapaths = resolve_metapaths(data, self.metapaths)
         check_int(self.sketch_dim, "sketch_dim")
+        check_choice(self.featureless, "featureless", ("sketch", "svd"))
         if resume is not None:
             raise GraphclInputError(f"{type(self).__name__} trains nothing: there is no run to resume")
         x = data[target].get("x")
         self.featureless_ = x is None
-        if x is None:
+        if x is None and self.featureless == "svd":
+            x = metapath_svd_features(data, target, list(metapaths.values()), dim=self.sketch_dim,
+                                      seed=seed_from(self.random_state))
+        elif x is None:
             x = neighbour_sketch_features(data, target, dim=self.sketch_dim, seed=seed_from(self.random_state))
         x = torch.as_tensor(x)
         self._check_params(x)

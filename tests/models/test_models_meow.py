@@ -235,6 +235,23 @@ def test_featureless_types_get_a_table_or_neighbour_sketches():
         MEOW(3, featureless="onehot").fit(data)
 
 
+def test_featureless_svd_gives_a_featureless_target_its_metapath_svd_features():
+    from graphcl.data import metapath_svd_features
+
+    data = _without_y(planted_hetero())
+    y = planted_hetero()["item"].y.numpy()
+    del data["item"].x  # the target is featureless now; "tag" still is
+    data["item"].num_nodes = 240
+    model = MEOW(3, random_state=0, featureless="svd", **{**SMALL, "epochs": 8, "patience": None}).fit(data)
+    x = model.inputs_.features["item"]
+    assert x.shape == (240, 64) and model.network_args_["feature_dims"]["item"] == 64
+    assert torch.equal(x, metapath_svd_features(data, "item", list(data.metapaths.values()), 64, seed=0))
+    assert model.inputs_.features["tag"] is None  # context types keep their learnable tables
+    assert np.isfinite(model.embeddings_).all() and cluster_acc(y, model.labels_) > 0.8
+    with_x = MEOW(3, random_state=0, featureless="svd", **{**SMALL, "epochs": 2}).fit(_without_y(planted_hetero()))
+    assert torch.equal(with_x.inputs_.features["item"], planted_hetero()["item"].x)  # real features kept
+
+
 def test_reference_options_each_change_the_fit_and_the_reference_fits():
     data = _without_y(planted_hetero())
     small = {**SMALL, "epochs": 6, "patience": None}

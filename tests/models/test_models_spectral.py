@@ -127,6 +127,11 @@ def test_metapath_variant_featureless_target_and_errors():
     del data["paper"].x
     model = SmoothedSpectralMetaPath(4, random_state=0, sketch_dim=16).fit(data)
     assert model.featureless_ and model.embeddings_.shape == (400, 4)
+    svd = SmoothedSpectralMetaPath(4, random_state=0, sketch_dim=16, featureless="svd").fit(data)
+    assert svd.featureless_ and svd.embeddings_.shape == (400, 4)
+    assert evaluate_clustering(data["paper"].y.numpy(), svd.labels_)["acc"] > 0.5  # structure alone; chance 0.25
+    with pytest.raises(GraphclInputError, match="featureless must be one of"):
+        SmoothedSpectralMetaPath(3, featureless="table").fit(data)
     with pytest.raises(GraphclInputError, match="HeteroData"):
         SmoothedSpectralMetaPath(3).fit(graph(n=60, k=3))
     with pytest.raises(GraphclInputError, match="target node type 'nope'"):
