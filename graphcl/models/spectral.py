@@ -202,10 +202,11 @@ class SmoothedSpectralMetaPath(SmoothedSpectral):
     :math:`A_m` of meta-path ``m`` between target nodes (its diagonal dropped), then the same
     modularity eigenvectors and k-means. :math:`\tilde X` is the target type's features,
     rows L2-normalised; a target type without features gets label-free ones from the graph
-    (``featureless``): :func:`graphcl.data.neighbour_sketch_features` (``"sketch"``, the
-    default: a seeded random projection of each node's set of neighbours of every other type,
-    ``sketch_dim`` per relation) or :func:`graphcl.data.metapath_svd_features` (``"svd"``: the
-    rank-``sketch_dim`` approximation of the meta-path-smoothed one-hot features, rows unit). Each meta-path
+    (``featureless``): :func:`graphcl.data.metapath_svd_features` (``"svd"``, the default: the
+    rank-``sketch_dim`` approximation of the meta-path-smoothed one-hot features that the
+    ``kmeans_smoothed`` baseline clusters, rows unit) or
+    :func:`graphcl.data.neighbour_sketch_features` (``"sketch"``: a seeded random projection of
+    each node's set of neighbours of every other type, ``sketch_dim`` per relation). Each meta-path
     smooths on its own and the results are averaged (as the ``kmeans_smoothed`` baseline
     does), rather than smoothing once over the union of the meta-path graphs.
 
@@ -215,7 +216,7 @@ class SmoothedSpectralMetaPath(SmoothedSpectral):
             ``data.metapaths``), each starting and ending at the target type.
         sketch_dim: Sketch size per relation (``"sketch"``) or feature size (``"svd"``) for a
             featureless target.
-        featureless: ``"sketch"`` or ``"svd"``: the features of a featureless target.
+        featureless: ``"svd"`` or ``"sketch"``: the features of a featureless target.
         **kwargs: The arguments of :class:`SmoothedSpectral`.
 
     Attributes:
@@ -224,7 +225,7 @@ class SmoothedSpectralMetaPath(SmoothedSpectral):
     """
 
     def __init__(self, n_clusters: Optional[int] = None, target: Optional[str] = None, metapaths: Any = None,
-                 sketch_dim: int = 64, featureless: str = "sketch", **kwargs: Any) -> None:
+                 sketch_dim: int = 64, featureless: str = "svd", **kwargs: Any) -> None:
         super().__init__(n_clusters, **kwargs)
         self.target = target
         self.metapaths = metapaths

@@ -125,10 +125,10 @@ def test_metapath_variant_featureless_target_and_errors():
 
     data = hetero(seed=1)
     del data["paper"].x
-    model = SmoothedSpectralMetaPath(4, random_state=0, sketch_dim=16).fit(data)
+    model = SmoothedSpectralMetaPath(4, random_state=0, sketch_dim=16, featureless="sketch").fit(data)
     assert model.featureless_ and model.embeddings_.shape == (400, 4)
-    svd = SmoothedSpectralMetaPath(4, random_state=0, sketch_dim=16, featureless="svd").fit(data)
-    assert svd.featureless_ and svd.embeddings_.shape == (400, 4)
+    svd = SmoothedSpectralMetaPath(4, random_state=0, sketch_dim=16).fit(data)
+    assert svd.featureless == "svd" and svd.featureless_ and svd.embeddings_.shape == (400, 4)
     assert evaluate_clustering(data["paper"].y.numpy(), svd.labels_)["acc"] > 0.5  # structure alone; chance 0.25
     with pytest.raises(GraphclInputError, match="featureless must be one of"):
         SmoothedSpectralMetaPath(3, featureless="table").fit(data)
