@@ -20,7 +20,7 @@ from graphcl.ops.scatter import scatter
 from graphcl.ops.sparse_matrix import SparseOperator, sparse_operator
 from graphcl.validation import check_int
 
-__all__ = ["neighbour_sketch_features", "metapath_svd_features"]
+__all__ = ["metapath_svd_features", "neighbour_sketch_features", "smoothed_onehot_svd"]
 
 
 def neighbour_sketch_features(data: Any, node_type: str, dim: int = 64, seed: int = 0) -> Tensor:
@@ -140,22 +140,37 @@ def metapath_svd_features(
     """
     from graphcl.data.metapath import metapath_adjacency
 
+    if node_type not in data.node_types:
+        raise GraphclInputError(f"node type {node_type!r} is not in the graph (types: {data.node_types})")
+    graphs = []
+    for mp in metapaths:
+        ei, _ = metapath_adjacency(data, mp, binary=True)
+        graphs.append(ei[:, ei[0] != ei[1]])
+    return smoothed_onehot_svd(graphs, int(data[node_type].num_nodes), dim, hops, power_iters, oversample, seed,
+                               node_type)
+
+
+def smoothed_onehot_svd(
+    graphs: Sequence[Tensor], num_nodes: int, dim: int = 64, hops: int = 2, power_iters: int = 6,
+    oversample: int = 16, seed: int = 0, node_type: str = "node",
+) -> Tensor:
+    r""":func:`metapath_svd_features` from meta-path graphs already built: ``graphs`` holds each
+    meta-path's binary adjacency ``[2, E_m]`` between the ``num_nodes`` nodes, diagonal dropped
+    (as :func:`graphcl.data.metapath_adjacency` with ``binary=True`` gives it, self-pairs
+    removed), so a caller that needs those edge lists anyway builds them once. ``node_type``
+    names the nodes in error messages; the other arguments are :func:`metapath_svd_features`'s."""
     dim = check_int(dim, "dim")
     hops = check_int(hops, "hops")
     power_iters = check_int(power_iters, "power_iters", minimum=0)
     oversample = check_int(oversample, "oversample", minimum=0)
     seed = check_int(seed, "seed", minimum=None)
-    if node_type not in data.node_types:
-        raise GraphclInputError(f"node type {node_type!r} is not in the graph (types: {data.node_types})")
-    if not metapaths:
+    if not graphs:
         raise GraphclInputError("metapath_svd_features needs at least one meta-path")
-    n = int(data[node_type].num_nodes)
+    n = int(num_nodes)
     if dim > n:
         raise GraphclInputError(f"dim={dim} exceeds the {n} nodes of type {node_type!r}")
     ops: List[SparseOperator] = []
-    for mp in metapaths:
-        ei, _ = metapath_adjacency(data, mp, binary=True)
-        ei = ei[:, ei[0] != ei[1]]
+    for ei in graphs:
         nei, w = normalize_adjacency(ei, None, n, mode="row")
         ops.append(sparse_operator(nei, w, n))
     ops_t = [SparseOperator(op.mat_t, op.mat) for op in ops]

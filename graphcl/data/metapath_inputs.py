@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from torch import Tensor
 
-from graphcl.data.graph_features import metapath_svd_features, neighbour_sketch_features
+from graphcl.data.graph_features import neighbour_sketch_features, smoothed_onehot_svd
 from graphcl.data.metapath import metapath_adjacency, metapath_contexts, pathsim_topk
 from graphcl.data.metapath_views import mask_edges, mask_features, mean_operator, metapath_operator
 from graphcl.errors import GraphclInputError
@@ -173,8 +173,10 @@ def build_inputs(
     gen = torch.Generator().manual_seed(int(seed))
     n = int(data[target].num_nodes)
     graphs, masked, ctx_ops, mp_ctx = [], [], {}, []
+    support = []  # each meta-path's full pattern (the support of its counts), diagonal dropped: featureless="svd"
     for (name, mp), k, rate in zip(metapaths.items(), top_k, adj_mask):
         ei, counts = metapath_adjacency(data, mp)
+        support.append(ei[:, ei[0] != ei[1]])
         if k is not None:
             ei, counts = pathsim_topk(ei, counts, n, int(k), seed=seed, ties=pathsim_ties)
         graphs.append(metapath_operator(ei, counts, n))
@@ -194,7 +196,7 @@ def build_inputs(
             if features[t] is None:
                 features[t] = neighbour_sketch_features(data, t, SKETCH_DIM, seed)
     elif featureless == "svd" and features[target] is None:
-        features[target] = metapath_svd_features(data, target, list(metapaths.values()), SKETCH_DIM, seed=seed)
+        features[target] = smoothed_onehot_svd(support, n, SKETCH_DIM, seed=seed, node_type=target)
     num_nodes = {t: int(data[t].num_nodes) for t in types}
     masked_target = mask_features(features[target], n, feat_mask, gen)
     return MetaPathInputs(target, n, features, num_nodes, masked_target, graphs, masked,

@@ -234,7 +234,8 @@ class SmoothedSpectralMetaPath(SmoothedSpectral):
 
     def fit(self, data: Any, y: Any = None, resume: Any = None) -> "SmoothedSpectralMetaPath":  # type: ignore[override]
         """Cluster the target nodes of a ``HeteroData``; labels are never read."""
-        from graphcl.data import metapath_svd_features, neighbour_sketch_features
+        from graphcl.data import neighbour_sketch_features
+        from graphcl.data.graph_features import smoothed_onehot_svd
         from graphcl.data.metapath import metapath_adjacency
         from graphcl.data.metapath_inputs import resolve_metapaths, resolve_target
 
@@ -244,19 +245,20 @@ class SmoothedSpectralMetaPath(SmoothedSpectral):
         check_choice(self.featureless, "featureless", ("sketch", "svd"))
         if resume is not None:
             raise GraphclInputError(f"{type(self).__name__} trains nothing: there is no run to resume")
-        x = data[target].get("x")
-        self.featureless_ = x is None
-        if x is None and self.featureless == "svd":
-            x = metapath_svd_features(data, target, list(metapaths.values()), dim=self.sketch_dim,
-                                      seed=seed_from(self.random_state))
-        elif x is None:
-            x = neighbour_sketch_features(data, target, dim=self.sketch_dim, seed=seed_from(self.random_state))
-        x = torch.as_tensor(x)
-        self._check_params(x)
-        graphs = []
+        graphs = []  # binary, diagonal dropped: what the smoothing and the SVD features both read
         for mp in metapaths.values():
             ei, _ = metapath_adjacency(data, mp, binary=True)
             graphs.append(ei[:, ei[0] != ei[1]])
+        x = data[target].get("x")
+        self.featureless_ = x is None
+        if x is None:
+            seed = seed_from(self.random_state)
+            if self.featureless == "svd":
+                x = smoothed_onehot_svd(graphs, int(data[target].num_nodes), self.sketch_dim, seed=seed, node_type=target)
+            else:
+                x = neighbour_sketch_features(data, target, dim=self.sketch_dim, seed=seed)
+        x = torch.as_tensor(x)
+        self._check_params(x)
         self.metapath_names_ = list(metapaths)
         device = resolve_device(self.device)
         self._seeded(self._fit, x, graphs, None, device)
