@@ -17,7 +17,9 @@ class SparseOperator:
     ``A @ x`` and its backward (``A^T @ grad``) are both plain CSR products: torch's own
     backward of a CSR product re-sorts the matrix on every call, which dominated MEOW's epochs.
 
-    Use ``op @ x`` (or :func:`spmm`); ``op.to(device)`` moves both copies.
+    A symmetric matrix is its own transpose and is stored once (``mat_t is mat``); indices are
+    32-bit while the shape and ``nnz`` fit (8 instead of 12 bytes per stored entry with float32
+    values). Use ``op @ x`` (or :func:`spmm`); ``op.to(device)`` moves both copies.
     """
 
     def __init__(self, mat: Tensor, mat_t: Tensor) -> None:
@@ -31,13 +33,14 @@ class SparseOperator:
         return int(self.mat._nnz())
 
     def to(self, device: Union[str, torch.device]) -> "SparseOperator":
-        return SparseOperator(self.mat.to(device), self.mat_t.to(device))
+        mat = self.mat.to(device)
+        return SparseOperator(mat, mat if self.mat_t is self.mat else self.mat_t.to(device))
 
     def coo(self) -> Tuple[Tensor, Tensor]:
         """``(edge_index [2, nnz], values [nnz])`` in row-major order."""
         crow = self.mat.crow_indices()
-        rows = torch.repeat_interleave(torch.arange(crow.numel() - 1, device=crow.device), crow[1:] - crow[:-1])
-        return torch.stack([rows, self.mat.col_indices()]), self.mat.values()
+        rows = torch.repeat_interleave(torch.arange(crow.numel() - 1, device=crow.device), (crow[1:] - crow[:-1]).long())
+        return torch.stack([rows, self.mat.col_indices().long()]), self.mat.values()
 
     def __matmul__(self, x: Tensor) -> Tensor:
         return _CSRMatMul.apply(self.mat, self.mat_t, x)
@@ -63,11 +66,23 @@ def _csr_mm(mat: Tensor, x: Tensor) -> Tensor:
         return torch.sparse.mm(mat, x)
 
 
+_INT32_MAX = 2**31 - 1
+
+
 def _to_csr(edge_index: Tensor, value: Tensor, shape: Tuple[int, int]) -> Tensor:
+    """Coalesced CSR (duplicates summed), with 32-bit indices when the shape and ``nnz`` allow."""
     coo = torch.sparse_coo_tensor(edge_index, value, shape, check_invariants=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return coo.coalesce().to_sparse_csr()
+        csr = coo.coalesce().to_sparse_csr()
+        if max(shape) <= _INT32_MAX and csr.values().numel() <= _INT32_MAX:
+            csr = torch.sparse_csr_tensor(csr.crow_indices().int(), csr.col_indices().int(), csr.values(), shape)
+        return csr
+
+
+def _same(a: Tensor, b: Tensor) -> bool:
+    return (a.shape == b.shape and torch.equal(a.crow_indices(), b.crow_indices())
+            and torch.equal(a.col_indices(), b.col_indices()) and torch.equal(a.values(), b.values()))
 
 
 def sparse_operator(
@@ -77,7 +92,9 @@ def sparse_operator(
 
     Duplicate entries are summed. Built once (the sorts are paid here), then ``op @ x`` costs
     ``O(nnz · d)`` per call, forward and backward, with no per-edge copy of ``x``; gradients
-    flow into ``x``.
+    flow into ``x``. A symmetric ``A`` (a normalised undirected adjacency) is stored once,
+    serving as its own transpose, and indices are 32-bit below :math:`2^{31}` rows and entries:
+    together about half the memory of two 64-bit-indexed copies, the same products bit for bit.
 
     Args:
         edge_index: ``[2, nnz]`` (row, column) indices.
@@ -96,8 +113,9 @@ def sparse_operator(
         raise GraphclInputError(f"edge_index has entries outside a [{num_rows}, {num_cols}] matrix")
     if edge_weight is None:
         edge_weight = torch.ones(edge_index.size(1), device=edge_index.device)
-    return SparseOperator(_to_csr(edge_index, edge_weight, (num_rows, num_cols)),
-                          _to_csr(edge_index.flip(0), edge_weight, (num_cols, num_rows)))
+    mat = _to_csr(edge_index, edge_weight, (num_rows, num_cols))
+    mat_t = _to_csr(edge_index.flip(0), edge_weight, (num_cols, num_rows))
+    return SparseOperator(mat, mat if _same(mat, mat_t) else mat_t)
 
 
 def spmm(op: SparseOperator, x: Tensor) -> Tensor:

@@ -35,3 +35,30 @@ def test_out_of_range_rejected():
         sparse_operator(torch.tensor([[0, 3], [0, 0]]), None, 3)
     with pytest.raises(GraphclInputError):
         sparse_operator(torch.tensor([0, 1]), None, 3)
+
+
+def test_symmetric_matrix_stored_once_with_32bit_indices():
+    torch.manual_seed(1)
+    ei = torch.randint(0, 8, (2, 30))
+    ei = torch.cat([ei, ei.flip(0)], dim=1)  # symmetric support, values below made symmetric too
+    w = torch.rand(30).repeat(2)
+    sym = sparse_operator(ei, w, 8)
+    assert sym.mat_t is sym.mat
+    assert sym.mat.crow_indices().dtype == torch.int32 and sym.mat.col_indices().dtype == torch.int32
+    dense = torch.zeros(8, 8).index_put_((ei[0], ei[1]), w, accumulate=True)
+    x = torch.randn(8, 4, dtype=torch.float32, requires_grad=True)
+    g = torch.randn(8, 4)
+    (gx,) = torch.autograd.grad((sym @ x * g).sum(), x)
+    assert torch.allclose(sym @ x, dense @ x, atol=1e-6) and torch.allclose(gx, dense.t() @ g, atol=1e-6)
+    ei2, _ = sym.coo()
+    assert ei2.dtype == torch.long
+    moved = sym.to("cpu")
+    assert moved.mat_t is moved.mat
+    # one asymmetric value: both orientations kept, and the backward uses the transpose
+    w_asym = w.clone()
+    w_asym[0] += 1.0
+    asym = sparse_operator(ei, w_asym, 8)
+    assert asym.mat_t is not asym.mat
+    dense_asym = torch.zeros(8, 8).index_put_((ei[0], ei[1]), w_asym, accumulate=True)
+    (gx,) = torch.autograd.grad((asym @ x * g).sum(), x)
+    assert torch.allclose(gx, dense_asym.t() @ g, atol=1e-6)
