@@ -230,7 +230,7 @@ def hetero_tables(results: dict, refs: dict) -> list:
             lines += ["Rows marked *(ablation)* change the one config value they name (`experiments/meow.py --set`) "
                       "of the row they are named after, at the commit each seed ran at, and are reported only: a row does not "
                       "change a default by itself (graphcl's defaults, the ablations that changed one — MEOW's "
-                      "`spherical_kmeans` — and where they differ from the reference's: docs/meow.md).", ""]
+                      "`spherical_kmeans` and `featureless` — and where they differ from the reference's: docs/meow.md).", ""]
         lines += ["Classification (logistic regression on the frozen embeddings, ×100; model selection on the validation split):", "",
                   "| method | seeds | Ma-F1 20 | Ma-F1 40 | Ma-F1 60 | Mi-F1 20 | Mi-F1 40 | Mi-F1 60 | AUC 20 | AUC 40 | AUC 60 | epochs | s/epoch |",
                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

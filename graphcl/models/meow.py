@@ -83,10 +83,12 @@ class MEOW(GraphclEstimator):
     iterations): 10 times fewer Lloyd iterations per epoch, 5 times fewer in the first. :class:`MEOWLinear` (``meow_linear``) is MEOW with both:
     ``negatives="meta"`` and ``kmeans="warm"``.
 
-    graphcl's defaults differ from the reference code in four named places (docs/meow.md):
+    graphcl's defaults differ from the reference code in five named places (docs/meow.md):
     the warm-up of the stopping rule (``min_decrease=0.05``), the eval-mode embedding
-    (``embedding="eval"``), PCL's distance-based concentration (``concentration="distance"``)
-    and seeded PathSim tie-breaking (``pathsim_ties="seeded"``). The per-epoch k-means is the
+    (``embedding="eval"``), PCL's distance-based concentration (``concentration="distance"``),
+    seeded PathSim tie-breaking (``pathsim_ties="seeded"``) and, for a target without
+    features, fixed label-free input features from its meta-path graphs (``featureless="svd"``)
+    instead of a learnable embedding table. The per-epoch k-means is the
     reference's (plain-mean centroids, ``spherical_kmeans=False``): graphcl's spherical k-means
     was a fifth difference until the one-at-a-time ablation found it below the reference's on
     Macro-F1@20 on all four datasets measured (:class:`MEOWLinear`, whose k-means is warm-started,
@@ -143,13 +145,15 @@ class MEOW(GraphclEstimator):
             :attr:`RECOMPUTE_AUTO_BYTES` (about ``60 · N · embedding_dim`` floats are kept
             without it). ``False`` here, ``"auto"`` in :class:`MEOWLinear`; the choice made is
             ``network_.recompute``.
-        featureless: What a node type without features gets: ``"table"`` (a learnable
-            embedding table, the reference's), ``"sketch"`` (fixed label-free features from
-            the graph: a random projection of each node's neighbour sets per relation,
-            :func:`graphcl.data.graph_features.neighbour_sketch_features`) or ``"svd"`` (a
+        featureless: What a node type without features gets: ``"svd"`` (graphcl's default: a
             featureless target gets the rank-64 approximation of its meta-path-smoothed one-hot
             features, :func:`graphcl.data.graph_features.metapath_svd_features`; featureless
-            context types keep tables); docs/meow.md.
+            context types keep learnable tables), ``"table"`` (a learnable embedding table for
+            every featureless type, the reference's) or ``"sketch"`` (fixed label-free features
+            from the graph: a random projection of each node's neighbour sets per relation,
+            :func:`graphcl.data.graph_features.neighbour_sketch_features`); docs/meow.md. Only a
+            graph whose target has no features (AMiner, Freebase) sees a difference between
+            ``"svd"`` and ``"table"``.
         clustering: How ``labels_`` are made from the final embedding: ``"kmeans"`` (k-means on
             it, 10 restarts) or ``"spectral"`` (k-means on the row-normalised ``K`` leading
             eigenvectors of the modularity matrix of its inner-product graph,
@@ -197,7 +201,7 @@ class MEOW(GraphclEstimator):
         min_decrease: float = 0.05,
         negatives: str = "pairs",
         kmeans: str = "fresh",
-        featureless: str = "table",
+        featureless: str = "svd",
         embedding: str = "eval",
         concentration: str = "distance",
         spherical_kmeans: bool = False,
@@ -531,7 +535,7 @@ class MEOW(GraphclEstimator):
 @register("meow_reference", family="heterogeneous", config=("meow.yaml", "meow"))
 class MEOWReference(MEOW):
     r"""MEOW as the reference code (jianxiangyu/MEOW, ``code_meow``) runs it, read again for each
-    of the five places where graphcl's MEOW differs or differed:
+    of the six places where graphcl's MEOW differs or differed:
 
     * patience counts from the first epoch (``min_decrease=0``), so a loss on an early plateau
       can end training untrained (``fit`` warns);
@@ -542,16 +546,21 @@ class MEOWReference(MEOW):
     * faiss ``Clustering`` with its default ``spherical=False`` (``spherical_kmeans=False``:
       plain-mean centroids, normalised only for the prototype loss; graphcl's default too);
     * PathSim top-k ties in numpy's ``argsort`` order (``pathsim_ties="numpy"``,
-      ``module/preprocess.py``; ``O(N^2)`` time once, for the benchmark datasets).
+      ``module/preprocess.py``; ``O(N^2)`` time once, for the benchmark datasets);
+    * a node type without features reads one-hot rows (dense identity matrices) through a
+      linear layer, i.e. a learnable embedding table (``featureless="table"``), the target
+      included (on AMiner the reference's target read pre-trained 64-d vectors that the data
+      do not include, so its row here uses tables for them too).
 
     Arguments as :class:`MEOW`.
     """
 
     def __init__(self, n_clusters: Optional[int] = None, *, min_decrease: float = 0.0, embedding: str = "train",
                  concentration: str = "similarity", spherical_kmeans: bool = False, pathsim_ties: str = "numpy",
-                 **kwargs: Any) -> None:
+                 featureless: str = "table", **kwargs: Any) -> None:
         super().__init__(n_clusters, min_decrease=min_decrease, embedding=embedding, concentration=concentration,
-                         spherical_kmeans=spherical_kmeans, pathsim_ties=pathsim_ties, **kwargs)
+                         spherical_kmeans=spherical_kmeans, pathsim_ties=pathsim_ties, featureless=featureless,
+                         **kwargs)
 
 
 @register("meow_linear", family="heterogeneous", config=("meow.yaml", "meow"))

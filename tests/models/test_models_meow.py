@@ -250,6 +250,12 @@ def test_featureless_svd_gives_a_featureless_target_its_metapath_svd_features():
     assert np.isfinite(model.embeddings_).all() and cluster_acc(y, model.labels_) > 0.8
     with_x = MEOW(3, random_state=0, featureless="svd", **{**SMALL, "epochs": 2}).fit(_without_y(planted_hetero()))
     assert torch.equal(with_x.inputs_.features["item"], planted_hetero()["item"].x)  # real features kept
+    # graphcl's default; the reference's behaviour keeps the learnable table for the target too
+    from graphcl.models import MEOWReference
+
+    assert MEOW().featureless == "svd" and MEOWReference().featureless == "table"
+    ref = MEOWReference(3, random_state=0, **{**SMALL, "epochs": 2, "pathsim_ties": "seeded"}).fit(data)
+    assert ref.inputs_.features["item"] is None and ref.network_args_["feature_dims"]["item"] is None
 
 
 def test_reference_options_each_change_the_fit_and_the_reference_fits():
