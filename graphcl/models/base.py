@@ -158,6 +158,53 @@ class Patience:
         self.first = state.get("first")  # checkpoints written before min_decrease: the next epoch's loss
 
 
+class EmbeddingConvergence(Patience):
+    r"""The label-free stopping rule on the embedding instead of the loss: every ``every``
+    epochs the (eval-mode) embedding of a fixed sample of nodes is compared with the previous
+    check's, and training stops once it has moved by less than ``tol``,
+
+    .. math::
+        \delta_t = 1 - \frac{1}{|S|}\sum_{i \in S} \cos\big(z_i^{(t)}, z_i^{(t - \text{every})}\big) < \mathrm{tol},
+
+    but never before ``min_epochs`` nor before the loss has fallen by ``min_decrease`` (the
+    warm-up of :class:`Patience`). For a loss too noisy for patience to read (a per-epoch
+    k-means and meta-node negatives): its noise ends training at a lucky minimum while the
+    representation is still moving. ``embed`` returns the sample's embedding ``[|S|, d]``; the
+    drift of every check is kept in ``drifts`` (epoch, :math:`\delta`). Its state (the last
+    check's sample embedding included) goes into checkpoints.
+    """
+
+    def __init__(self, embed: Callable[[], Tensor], every: int = 10, tol: float = 0.01, min_epochs: int = 0,
+                 min_decrease: float = 0.0) -> None:
+        super().__init__(None, min_epochs, min_decrease)
+        self.embed, self.every, self.tol = embed, int(every), float(tol)
+        self.previous: Optional[Tensor] = None
+        self.drifts: List[Tuple[int, float]] = []
+
+    def stops(self, epochs_run: int) -> bool:
+        return (bool(self.drifts) and self.drifts[-1][0] == epochs_run and self.drifts[-1][1] < self.tol
+                and epochs_run >= self.min_epochs and self.armed)
+
+    def update(self, loss: float, epochs_run: int) -> bool:
+        super().update(loss, epochs_run)
+        if epochs_run % self.every:
+            return False
+        z = self.embed().detach()
+        if self.previous is not None:
+            cos = torch.nn.functional.cosine_similarity(z, self.previous.to(z.device), dim=1)
+            self.drifts.append((epochs_run, float(1.0 - cos.mean())))
+        self.previous = z.cpu()
+        return self.stops(epochs_run)
+
+    def state_dict(self) -> Dict[str, Any]:
+        return {**super().state_dict(), "previous": self.previous, "drifts": list(self.drifts)}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.previous = state.get("previous")
+        self.drifts = [tuple(d) for d in state.get("drifts", [])]
+
+
 class TrainingRun:
     """What a training checkpoint of one run holds, and how to write and restore it.
 

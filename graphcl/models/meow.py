@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, ClassVar, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -33,7 +33,14 @@ from graphcl.data.metapath_inputs import (
 )
 from graphcl.errors import GraphclInputError
 from graphcl.losses.meow import estimate_pairs_seconds
-from graphcl.models.base import GraphclEstimator, Patience, TrainingRun, graph_fingerprint, resolve_device
+from graphcl.models.base import (
+    EmbeddingConvergence,
+    GraphclEstimator,
+    Patience,
+    TrainingRun,
+    graph_fingerprint,
+    resolve_device,
+)
 from graphcl.nn.meow import MEOWNetwork
 from graphcl.registry import register
 from graphcl.validation import check_bool, check_choice, check_float, check_int, check_n_clusters, check_positive
@@ -120,6 +127,14 @@ class MEOW(GraphclEstimator):
             untrained model; graphcl's default ``0.05`` rules that out on every graph. ``0`` is
             the reference's rule (then ``fit`` warns on a patience stop with the loss less than
             1% below its first value).
+        stopping: ``"loss"`` (``patience`` on the loss, MEOW's) or ``"embedding"`` (every
+            ``STOPPING_EVERY`` = 10 epochs, the eval-mode embedding of a fixed, seeded sample of
+            ``STOPPING_SAMPLE`` = 4096 targets is compared with the previous check's, and training
+            stops once its mean cosine distance is below ``stopping_tol``;
+            :class:`graphcl.models.base.EmbeddingConvergence`; ``patience`` is then unused, the
+            ``min_epochs`` / ``min_decrease`` warm-up still applies). :class:`MEOWLinear`'s
+            default: its loss is too noisy for patience (docs/meow.md).
+        stopping_tol: The embedding drift below which ``stopping="embedding"`` stops.
         negatives: ``"pairs"`` (MEOW: every target is a weighted negative) or ``"meta"``
             (meta-node negatives, linear in ``N``; see above; the prototype term then runs in
             row blocks too, :class:`graphcl.losses.PrototypeLoss` with a ``chunk_size``: no
@@ -199,6 +214,8 @@ class MEOW(GraphclEstimator):
         patience: Optional[int] = 30,
         min_epochs: int = 0,
         min_decrease: float = 0.05,
+        stopping: str = "loss",
+        stopping_tol: float = 0.01,
         negatives: str = "pairs",
         kmeans: str = "fresh",
         featureless: str = "svd",
@@ -234,6 +251,8 @@ class MEOW(GraphclEstimator):
         self.patience = patience
         self.min_epochs = min_epochs
         self.min_decrease = min_decrease
+        self.stopping = stopping
+        self.stopping_tol = stopping_tol
         self.negatives = negatives
         self.kmeans = kmeans
         self.featureless = featureless
@@ -345,6 +364,8 @@ class MEOW(GraphclEstimator):
             raise GraphclInputError(f"recompute must be True, False or 'auto', got {self.recompute!r}")
         check_choice(self.kmeans, "kmeans", ("fresh", "warm"))
         check_choice(self.clustering, "clustering", ("kmeans", "spectral"))
+        check_choice(self.stopping, "stopping", ("loss", "embedding"))
+        check_float(self.stopping_tol, "stopping_tol", 0.0, 1.0, min_inclusive=False)
         if self.clustering == "spectral" and self.n_clusters is not None and self.n_clusters > self.embedding_dim:
             raise GraphclInputError(f"clustering='spectral' needs n_clusters <= embedding_dim ({self.embedding_dim}): the "
                                     f"embedding's inner-product graph has rank at most {self.embedding_dim}")
@@ -427,18 +448,41 @@ class MEOW(GraphclEstimator):
             return bool(self.recompute)
         return self.SAVED_ACTIVATIONS * num_target * int(self.embedding_dim) * 4 > self.RECOMPUTE_AUTO_BYTES
 
+    #: ``stopping="embedding"``: epochs between two checks, and the number of targets compared.
+    STOPPING_EVERY: ClassVar[int] = 10
+    STOPPING_SAMPLE: ClassVar[int] = 4096
+
+    def _stopping_rule(self, net: MEOWNetwork, network_inputs: Dict[str, Any], n: int,
+                       device: torch.device) -> Patience:
+        """The stopping rule of ``stopping``: :class:`Patience` on the loss, or
+        :class:`EmbeddingConvergence` on the eval-mode fused view of a seeded sample of targets."""
+        if self.stopping == "loss":
+            return Patience(self.patience, self.min_epochs, self.min_decrease)
+        gen = torch.Generator().manual_seed(int(self.random_state_) + 7919)
+        sample = torch.randperm(n, generator=gen)[: self.STOPPING_SAMPLE].to(device)
+
+        def embed() -> Tensor:  # no dropout in eval mode: the training RNG stream is not touched
+            was = net.training
+            net.eval()
+            with torch.no_grad():
+                z, _ = net(**network_inputs)
+            net.train(was)
+            return z[sample]
+
+        return EmbeddingConvergence(embed, self.STOPPING_EVERY, self.stopping_tol, self.min_epochs, self.min_decrease)
+
     def _train(self, inputs: MetaPathInputs, device: torch.device, graph: Dict[str, Any],
                state: Optional[Dict[str, Any]] = None) -> None:
         net = self._network(self._network_args(inputs)).to(device)
         loss_fn = self._make_loss(inputs).to(device)
         optimizer = torch.optim.Adam(list(net.parameters()) + list(loss_fn.parameters()), lr=self.lr,
                                      weight_decay=self.weight_decay)
-        patience = Patience(self.patience, self.min_epochs, self.min_decrease)
+        network_inputs = inputs.network_inputs()
+        patience = self._stopping_rule(net, network_inputs, inputs.num_target, device)
         self._centroids = WarmCentroids()
         run = TrainingRun({"network": net, "loss": loss_fn}, optimizer, graph,
                           {"patience": patience, "centroids": self._centroids})
         start, history = (0, []) if state is None else run.restore(state)
-        network_inputs = inputs.network_inputs()
 
         last_z: List[Optional[Tensor]] = [None]
 
@@ -458,7 +502,8 @@ class MEOW(GraphclEstimator):
         train_seconds = time.perf_counter() - t_train
         first = history[0]["loss"] if history else patience.best
         best = patience.best
-        if self.patience is not None and len(history) < self.epochs and first - best < 0.01 * abs(first):
+        if (self.stopping == "loss" and self.patience is not None and len(history) < self.epochs
+                and first - best < 0.01 * abs(first)):
             warnings.warn(f"{type(self).__name__}: patience={self.patience} stopped training at epoch {len(history)} "
                           f"with the loss less than 1% below its first value ({first:.4g} -> {best:.4g}): training "
                           f"likely ended on an early plateau, with an untrained model. Set min_decrease (graphcl's "
@@ -577,13 +622,20 @@ class MEOWLinear(MEOW):
     Its warm-started k-means keeps **spherical** centroids (``spherical_kmeans=True``), unlike
     :class:`MEOW`'s default since the plain-mean ablation: that ablation measured MEOW's fresh
     per-epoch k-means; with the warm start, plain means measured far worse on ACM (docs/meow.md).
+
+    It stops when its **embedding** has converged (``stopping="embedding"``: the eval-mode
+    embedding of a fixed sample of targets moved by less than 1 % mean cosine distance over 10
+    epochs), not by patience on the loss: the meta-node loss with a per-epoch k-means is noisy
+    enough that patience ended most runs at a lucky early minimum while the embedding was still
+    moving (docs/meow.md).
     Arguments as :class:`MEOW`.
     """
 
     def __init__(self, n_clusters: Optional[int] = None, *, negatives: str = "meta", kmeans: str = "warm",
-                 recompute: Union[bool, str] = "auto", spherical_kmeans: bool = True, **kwargs: Any) -> None:
+                 recompute: Union[bool, str] = "auto", spherical_kmeans: bool = True, stopping: str = "embedding",
+                 **kwargs: Any) -> None:
         super().__init__(n_clusters, negatives=negatives, kmeans=kmeans, recompute=recompute,
-                         spherical_kmeans=spherical_kmeans, **kwargs)
+                         spherical_kmeans=spherical_kmeans, stopping=stopping, **kwargs)
 
 
 @register("adameow", family="heterogeneous", config=("meow.yaml", "adameow"))

@@ -27,7 +27,7 @@ from graphcl.models import (
     register,
     unregister,
 )
-from graphcl.models.base import GraphclEstimator, Patience, seed_from
+from graphcl.models.base import EmbeddingConvergence, GraphclEstimator, Patience, seed_from
 
 TINY = dict(hidden_channels=(8,), embedding_dim=4, pretrain_epochs=0, epochs=2, cache=False, kmeans_n_init=2)
 
@@ -217,6 +217,51 @@ def test_patience_state_round_trips_the_first_loss():
     legacy.load_state_dict({"best": 3.9, "wait": 1})  # a checkpoint written before min_decrease
     legacy.update(3.8, 4)
     assert legacy.first == 3.8
+
+
+def test_embedding_convergence_stops_when_the_embedding_stops_moving_not_on_a_noisy_loss():
+    """A loss that falls by 20 % in 20 epochs, then sits on noise of 3 % with its minimum early
+    (patience 30 would stop at epoch 52); the embedding moves by a shrinking step each epoch.
+    The rule checks every 10 epochs and stops at the first check whose drift is below tol, never
+    before the loss has fallen by min_decrease nor before min_epochs."""
+    rng = np.random.default_rng(0)
+    losses = np.concatenate([np.linspace(10.0, 8.0, 20), 8.0 + 0.3 * np.abs(rng.standard_normal(180))])
+    losses[21] = 7.0  # a lucky early minimum
+    base = torch.randn(64, 8, generator=torch.Generator().manual_seed(0))
+    other = torch.randn(64, 8, generator=torch.Generator().manual_seed(1))
+    epoch = [0]
+
+    def embed():  # moves along `other` by an angle that shrinks as 1/t^2
+        t = epoch[0]
+        return base + (50.0 / (1 + t)) * other
+
+    def stop_epoch(rule):
+        for i, loss in enumerate(losses):
+            epoch[0] = i + 1
+            if rule.update(float(loss), i + 1):
+                return i + 1
+        return None
+
+    def drift(a, b):  # the rule's measure between the embeddings of epochs a and b
+        za, zb = base + (50.0 / (1 + a)) * other, base + (50.0 / (1 + b)) * other
+        return float(1 - torch.nn.functional.cosine_similarity(za, zb, dim=1).mean())
+
+    assert stop_epoch(Patience(30, min_decrease=0.05)) == 52  # patience reads the lucky minimum
+    rule = EmbeddingConvergence(embed, every=10, tol=0.005, min_decrease=0.05)
+    stopped = stop_epoch(rule)
+    first_below = next(t for t in range(20, 201, 10) if drift(t - 10, t) < 0.005)
+    assert stopped == first_below and stopped % 10 == 0 and stopped > 52
+    assert [e for e, _ in rule.drifts] == list(range(20, stopped + 1, 10))
+    assert rule.drifts[-1][1] == pytest.approx(drift(stopped - 10, stopped), abs=1e-5)
+    assert all(d >= 0.005 for _, d in rule.drifts[:-1])
+    later = EmbeddingConvergence(embed, every=10, tol=0.005, min_epochs=stopped + 25)
+    assert stop_epoch(later) == stopped + 30  # the first check at or after min_epochs
+    flat = EmbeddingConvergence(embed, every=10, tol=0.005, min_decrease=0.5)  # the loss never halves
+    assert stop_epoch(flat) is None and not flat.armed
+    state = rule.state_dict()
+    again = EmbeddingConvergence(embed, every=10, tol=0.005, min_decrease=0.05)
+    again.load_state_dict(state)
+    assert torch.equal(again.previous, rule.previous) and again.drifts == rule.drifts and again.first == rule.first
 
 
 def test_a_registered_estimator_saves_and_loads_through_the_registry(tmp_path, one_thread):

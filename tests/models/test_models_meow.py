@@ -379,3 +379,24 @@ def test_recompute_auto_turns_on_above_the_activation_budget(monkeypatch):
     monkeypatch.setattr(MEOW, "RECOMPUTE_AUTO_BYTES", 60 * n * h * 4)
     assert MEOWLinear(3, **kw).fit(data).network_.recompute is False
     assert MEOWLinear(3, recompute=True, **kw).fit(data).network_.recompute is True
+
+
+def test_stopping_on_embedding_convergence():
+    """stopping="embedding" ends training at a check (every 10 epochs) once the eval-mode embedding
+    of the sample has stopped moving, not when the loss stops improving; MEOWLinear's default;
+    it does not touch the training's random stream (the first epochs equal the loss rule's)."""
+    from graphcl.models import MEOWLinear
+
+    data = _without_y(planted_hetero())
+    y = planted_hetero()["item"].y.numpy()
+    kw = {**SMALL, "epochs": 300, "patience": 3}
+    conv = MEOW(3, random_state=0, stopping="embedding", stopping_tol=0.01, **kw).fit(data)
+    loss = MEOW(3, random_state=0, **kw).fit(data)
+    assert loss.n_epochs_ < 60 and conv.n_epochs_ % 10 == 0 and loss.n_epochs_ < conv.n_epochs_ < 300
+    assert [h["loss"] for h in conv.loss_history_[:loss.n_epochs_]] == [h["loss"] for h in loss.loss_history_]
+    assert cluster_acc(y, conv.labels_) > 0.8
+    assert MEOWLinear().stopping == "embedding" and MEOW().stopping == "loss"
+    with pytest.raises(GraphclInputError, match="stopping must be one of"):
+        MEOW(3, stopping="drift").fit(data)
+    with pytest.raises(GraphclInputError, match="stopping_tol"):
+        MEOW(3, stopping="embedding", stopping_tol=0.0).fit(data)
