@@ -20,7 +20,7 @@ from graphcl.ops.scatter import scatter
 from graphcl.ops.sparse_matrix import SparseOperator, sparse_operator
 from graphcl.validation import check_int
 
-__all__ = ["metapath_svd_features", "neighbour_sketch_features", "smoothed_onehot_svd"]
+__all__ = ["binary_metapath_graphs", "metapath_svd_features", "neighbour_sketch_features", "smoothed_onehot_svd"]
 
 
 def neighbour_sketch_features(data: Any, node_type: str, dim: int = 64, seed: int = 0) -> Tensor:
@@ -138,16 +138,23 @@ def metapath_svd_features(
         GraphclInputError: ``node_type`` is not in the graph, no meta-path is given, or
             ``dim`` exceeds the number of nodes.
     """
-    from graphcl.data.metapath import metapath_adjacency
-
     if node_type not in data.node_types:
         raise GraphclInputError(f"node type {node_type!r} is not in the graph (types: {data.node_types})")
+    return smoothed_onehot_svd(binary_metapath_graphs(data, metapaths), int(data[node_type].num_nodes), dim, hops,
+                               power_iters, oversample, seed, node_type)
+
+
+def binary_metapath_graphs(data: Any, metapaths: Sequence[Any]) -> List[Tensor]:
+    """Each meta-path's binary adjacency ``[2, E_m]`` (:func:`graphcl.data.metapath_adjacency`
+    with ``binary=True``), self-pairs dropped: the graphs :func:`smoothed_onehot_svd` and the
+    meta-path smoothing read."""
+    from graphcl.data.metapath import metapath_adjacency
+
     graphs = []
     for mp in metapaths:
         ei, _ = metapath_adjacency(data, mp, binary=True)
         graphs.append(ei[:, ei[0] != ei[1]])
-    return smoothed_onehot_svd(graphs, int(data[node_type].num_nodes), dim, hops, power_iters, oversample, seed,
-                               node_type)
+    return graphs
 
 
 def smoothed_onehot_svd(

@@ -97,7 +97,7 @@ class MEOW(GraphclEstimator):
     features, fixed label-free input features from its meta-path graphs (``featureless="svd"``)
     instead of a learnable embedding table. The per-epoch k-means is the
     reference's (plain-mean centroids, ``spherical_kmeans=False``): graphcl's spherical k-means
-    was a fifth difference until the one-at-a-time ablation found it below the reference's on
+    was one more difference until the one-at-a-time ablation found it below the reference's on
     Macro-F1@20 on all four datasets measured (:class:`MEOWLinear`, whose k-means is warm-started,
     keeps spherical centroids). :class:`MEOWReference` (``meow_reference``) does what the
     reference does in all five.

@@ -235,8 +235,7 @@ class SmoothedSpectralMetaPath(SmoothedSpectral):
     def fit(self, data: Any, y: Any = None, resume: Any = None) -> "SmoothedSpectralMetaPath":  # type: ignore[override]
         """Cluster the target nodes of a ``HeteroData``; labels are never read."""
         from graphcl.data import neighbour_sketch_features
-        from graphcl.data.graph_features import smoothed_onehot_svd
-        from graphcl.data.metapath import metapath_adjacency
+        from graphcl.data.graph_features import binary_metapath_graphs, smoothed_onehot_svd
         from graphcl.data.metapath_inputs import resolve_metapaths, resolve_target
 
         target = resolve_target(data, self.target, type(self).__name__)
@@ -245,10 +244,7 @@ class SmoothedSpectralMetaPath(SmoothedSpectral):
         check_choice(self.featureless, "featureless", ("sketch", "svd"))
         if resume is not None:
             raise GraphclInputError(f"{type(self).__name__} trains nothing: there is no run to resume")
-        graphs = []  # binary, diagonal dropped: what the smoothing and the SVD features both read
-        for mp in metapaths.values():
-            ei, _ = metapath_adjacency(data, mp, binary=True)
-            graphs.append(ei[:, ei[0] != ei[1]])
+        graphs = binary_metapath_graphs(data, list(metapaths.values()))  # the smoothing's and the SVD's
         x = data[target].get("x")
         self.featureless_ = x is None
         if x is None:
