@@ -35,7 +35,7 @@ from graphcl.selection import CRITERIA as SELECTION_CRITERIA  # noqa: E402  (cri
 from graphcl.selection import DEFAULT_CRITERION, SELECT_CRITERIA  # noqa: E402
 
 HOMOGENEOUS = ["usps", "acm", "dblp", "cite", "cora", "photo"]
-METHOD_ORDER = ["kmeans", "kmeans_smoothed", "spectral", "scgc", "scgc_star", "selected", "selected_modularity_gain", "selected_modularity",
+METHOD_ORDER = ["kmeans", "kmeans_smoothed", "spectral", "scgc", "scgc_star", "selected", "selected_consensus", "selected_modularity_gain", "selected_modularity",
                 "pamc", "pamc_reference",
                 "pamc_soft"]
 METHOD_LABEL = {
@@ -47,6 +47,7 @@ METHOD_LABEL = {
     "pamc": "PamC",
     "pamc_reference": "PamC (reference formula)",
     "selected": "SCGC*, label-free selection (default block + grid, by silhouette)",
+    "selected_consensus": "SCGC*, label-free grid, consensus of its clusterings (`--combine consensus`)",
     "selected_modularity_gain": "SCGC*, label-free selection by modularity gain (the default before silhouette)",
     "selected_modularity": "SCGC*, label-free selection by modularity (the default before modularity gain)",
     "pamc_soft": "PamC (soft meta-nodes)",
@@ -324,7 +325,10 @@ def _rank_correlation(a, b) -> float | None:
 
 def _chosen_by(method: str) -> str:
     """`` (chosen by <criterion>)`` for a ``selected[_method][_<criterion>]`` folder: the
-    folder's criterion suffix, or :data:`DEFAULT_CRITERION` without one."""
+    folder's criterion suffix, or :data:`DEFAULT_CRITERION` without one; `` (consensus of the
+    grid)`` for a ``_consensus`` folder."""
+    if method.endswith("_consensus"):
+        return " (consensus of the grid)"
     for name in sorted(SELECT_CRITERIA, key=len, reverse=True):  # modularity_gain before modularity
         if method.endswith("_" + name):
             return f" (chosen by {name.replace('_', ' ')})"
@@ -434,8 +438,8 @@ def selection_tables(results: dict) -> list:
     """Does a label-free criterion order the grid like the labels? From the selected/ files."""
     lines, pooled = [], []
     for (method, dataset, *rest), res in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        if rest or not (method == "selected" or method.startswith("selected_")):
-            continue
+        if rest or not (method == "selected" or method.startswith("selected_")) or method.endswith("_consensus"):
+            continue  # a consensus file's grid is the same fits as its `best` twin's (the criterion study reads those)
         grids = [r["selection"]["grid"] for r in res["runs"]
                  if all("evaluation" in g for g in r.get("selection", {}).get("grid", [{}]))]
         if not grids:

@@ -11,9 +11,11 @@ dataset's published values), then :func:`graphcl.selection.select` fits its six-
 keeps the best configuration by ``--criterion`` (``silhouette`` by default, as ``graphcl
 fit --select``), computed on the graph and the embedding. Labels only score the chosen clustering,
 after the fact; each seed's record keeps every grid point's label-free scores and the choice
-(``selection``). Results go to ``experiments/results/selected/<dataset>.json`` for SCGC* and
-``selected_<method>/`` otherwise, with ``_<criterion>`` appended to the folder for a criterion
-other than the default (``selected_modularity/`` and ``selected_modularity_gain/`` hold the rows
+(``selection``). With ``--combine consensus`` the clustering scored is instead the consensus of
+every grid point's clustering (:func:`graphcl.cluster.consensus_clustering`). Results go to
+``experiments/results/selected/<dataset>.json`` for SCGC* and ``selected_<method>/`` otherwise,
+with ``_<criterion>`` appended to the folder for a criterion other than the default and
+``_consensus`` for ``--combine consensus`` (``selected_modularity/`` and ``selected_modularity_gain/`` hold the rows
 written while modularity, then the modularity gain, was the default).
 Each seed runs in a fresh subprocess; writing into ``experiments/results/`` needs a clean tree.
 """
@@ -32,14 +34,16 @@ import homogeneous_runner  # noqa: E402
 CONFIG = HERE / "configs" / "scgc.yaml"
 CRITERIA = ("modularity", "conductance", "silhouette", "modularity_gain")  # graphcl.selection.SELECT_CRITERIA
 DEFAULT_CRITERION = "silhouette"  # graphcl.selection.DEFAULT_CRITERION (a test keeps the two equal)
+COMBINE = ("best", "consensus")  # graphcl.selection.COMBINE (a test keeps the two equal)
 
 
 class SelectingEstimator:
     """``fit`` runs :func:`graphcl.selection.select` and exposes the chosen estimator's results
     (what :func:`homogeneous_runner.run_one` reads) plus ``selection_``."""
 
-    def __init__(self, method: str, criterion: str, n_clusters: int, random_state: int, device: str, **params) -> None:
-        self.method, self.criterion, self.n_clusters = method, criterion, n_clusters
+    def __init__(self, method: str, criterion: str, n_clusters: int, random_state: int, device: str,
+                 combine: str = "best", **params) -> None:
+        self.method, self.criterion, self.n_clusters, self.combine = method, criterion, n_clusters, combine
         self.random_state, self.params = random_state, {**params, "device": device}
 
     def fit(self, data):
@@ -47,8 +51,9 @@ class SelectingEstimator:
 
         t0 = time.perf_counter()
         result = select(self.method, data, self.n_clusters, params=self.params, criterion=self.criterion,
-                        random_state=self.random_state)
+                        random_state=self.random_state, combine=self.combine)
         homogeneous_runner.adopt_fit(self, result.estimator, time.perf_counter() - t0)
+        self.labels_ = result.labels  # the consensus, with combine="consensus"
         self.selection_ = result.summary()
         self.selection_labels_ = result.grid_labels  # scored against y by the runner, after the choice
         return self
@@ -63,6 +68,9 @@ def build_parser():
     parser = homogeneous_runner.build_parser(__doc__, methods(), CONFIG)
     parser.add_argument("--criterion", choices=CRITERIA, default=DEFAULT_CRITERION,
                         help=f"label-free score ({DEFAULT_CRITERION})")
+    parser.add_argument("--combine", choices=COMBINE, default=COMBINE[0],
+                        help="best: the chosen grid point's clustering (default); consensus: the consensus of every "
+                             "grid point's clustering (graphcl.selection.select's combine)")
     parser.set_defaults(method="scgc_star")
     for action in parser._actions:
         if action.dest == "method":
@@ -82,16 +90,22 @@ def adjust(args, cfg: dict):
     folder = "selected" if args.method == "scgc_star" else f"selected_{args.method}"
     if args.criterion != DEFAULT_CRITERION:
         folder += f"_{args.criterion}"
-    return cfg, folder, ["--criterion", args.criterion]
+    flags = ["--criterion", args.criterion]
+    if args.combine != COMBINE[0]:  # recorded only when not the default: the files written before it stay comparable
+        cfg["combine"] = args.combine
+        folder += f"_{args.combine}"
+        flags += ["--combine", args.combine]
+    return cfg, folder, flags
 
 
 def main(argv=None) -> int:
     parser = build_parser()
-    criterion = parser.parse_known_args(argv)[0].criterion
+    known = parser.parse_known_args(argv)[0]
 
     def make(method, **params):
         params.pop("criterion", None)
-        return SelectingEstimator(method, criterion, **params)
+        params.pop("combine", None)
+        return SelectingEstimator(method, known.criterion, combine=known.combine, **params)
 
     return homogeneous_runner.main(argv, doc=__doc__, script=Path(__file__), methods=methods(), config=CONFIG,
                                    make_estimator=make, adjust=adjust, parser=parser)

@@ -139,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
                      choices=("modularity", "conductance", "silhouette", "modularity_gain"),
                      help="label-free score of --select and --restarts (default: silhouette for --select, the cosine "
                           "silhouette of the embedding; modularity for --restarts)")
+    fit.add_argument("--select-combine", default="best", choices=("best", "consensus"),
+                     help="--select: keep the best grid point's clustering (best, the default), or write the consensus "
+                          "of every grid point's clustering to labels.csv (consensus; embeddings.npy and --save-model "
+                          "stay the best grid point's)")
     fit.add_argument("--restarts", type=int, default=1, metavar="R",
                      help="homogeneous methods: fit the configuration from R seeds (SEED*R .. SEED*R+R-1) and keep the "
                           "best clustering by --select-criterion; summary.json lists every restart (docs/selection.md)")
@@ -405,6 +409,8 @@ def cmd_fit(args) -> int:
         raise UsageError(f"--restarts must be a positive integer, got {args.restarts}")
     if args.select and args.restarts > 1:
         raise UsageError("--restarts and --select: choose one (together they would fit 6 x R configurations)")
+    if args.select_combine != "best" and not args.select:
+        raise UsageError("--select-combine goes with --select")
     if args.restarts > 1 and args.select_criterion == "modularity_gain":
         raise UsageError("--select-criterion modularity_gain is for --select: the restarts share one input, so it "
                          "orders them as modularity does")
@@ -442,7 +448,7 @@ def cmd_fit(args) -> int:
             from graphcl.selection import select
 
             selection = select(args.method, data, k, params={**params, "device": args.device}, random_state=args.seed,
-                               **criterion, **positives,
+                               **criterion, **positives, combine=args.select_combine,
                                log=lambda text: _say(args, text))
             model = selection.estimator
         else:
@@ -450,7 +456,7 @@ def cmd_fit(args) -> int:
     except GraphclInputError as exc:
         raise _from_config(exc, origins, config_source) from None
     seconds = time.perf_counter() - t0
-    labels = np.asarray(model.labels_, dtype=np.int64)
+    labels = np.asarray(model.labels_ if selection is None else selection.labels, dtype=np.int64)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     np.savetxt(out / "labels.csv", labels, fmt="%d")

@@ -43,6 +43,14 @@ criterion:
 
 Which criterion orders configurations like the labels would is an empirical question; the
 result records all of them so that it can be measured (``docs/selection.md``).
+
+**Keep one, or combine them** (``combine``): ``"best"`` (the default) returns the chosen grid
+point's clustering. ``"consensus"`` fits the same grid (the temperature stage still follows the
+criterion) and returns the consensus of *every* fitted grid point's clustering instead
+(:func:`graphcl.cluster.consensus_clustering`: k-means on the nodes' concatenated one-hot
+memberships, the partition that agrees best with all of them; ``O(N · m · K)`` for ``m`` grid
+points). It needs no criterion to order the grid, which none of the four does reliably
+(``docs/results.md``); the chosen grid point's estimator still provides the embedding.
 """
 
 from __future__ import annotations
@@ -60,7 +68,7 @@ from torch import Tensor
 from graphcl.errors import GraphclInputError
 from graphcl.validation import check_choice, check_edge_index, check_edge_weight, check_features, check_float, check_int
 
-__all__ = ["CRITERIA", "DEFAULT_CRITERION", "DEFAULT_GRID", "DEFAULT_MAX_POSITIVES", "SELECT_CRITERIA", "SelectionResult",
+__all__ = ["COMBINE", "CRITERIA", "DEFAULT_CRITERION", "DEFAULT_GRID", "DEFAULT_MAX_POSITIVES", "SELECT_CRITERIA", "SelectionResult",
            "clustering_scores", "graph_inputs", "grid_input", "homogeneous_method", "sampled_silhouette", "scored_fit",
            "scores_text", "select"]
 
@@ -71,6 +79,8 @@ SELECT_CRITERIA = {**CRITERIA, "modularity_gain": 1.0}
 #: :func:`select`'s default criterion (``graphcl fit --select``, ``experiments/selected.py``).
 DEFAULT_CRITERION = "silhouette"
 DEFAULT_GRID: Dict[str, Sequence[float]] = {"input_hops": (0, 2), "order": (1, 3), "temperature_scale": (0.5, 2.0)}
+#: :func:`select`'s ways of turning the fitted grid into one clustering (the first is the default).
+COMBINE = ("best", "consensus")
 #: Mean positive pairs per node above which :func:`select` skips an influence order.
 DEFAULT_MAX_POSITIVES = 256.0
 
@@ -80,8 +90,9 @@ class SelectionResult:
     """What :func:`select` found.
 
     Attributes:
-        estimator: The fitted estimator of the chosen configuration (its ``labels_`` and
-            ``embeddings_`` are the pipeline's output).
+        estimator: The fitted estimator of the chosen configuration (its ``embeddings_`` are
+            the pipeline's embedding; its ``labels_`` the pipeline's clustering when
+            ``combine == "best"``).
         choice: The chosen grid point: ``input_hops``, ``order``, ``temperature``.
         grid: One dict per fitted grid point: its parameters, ``modularity``, ``conductance``,
             ``silhouette``, ``n_predicted_clusters``, ``fit_seconds``, and ``chosen``.
@@ -90,8 +101,13 @@ class SelectionResult:
             :meth:`summary`): what a study of the criterion scores after the fact.
         skipped: One dict per influence order that was not fitted: ``order``,
             ``positive_pairs``, ``positives_per_node`` and ``max_positives``.
+        combine: ``"best"`` or ``"consensus"`` (see :func:`select`).
+        consensus_labels: With ``combine == "consensus"``, the consensus clustering ``[N]`` of
+            every grid point's labels; ``None`` otherwise.
         input_hops: ``choice["input_hops"]``: ``estimator.predict`` expects features propagated
             this many hops (:func:`graphcl.ops.smooth_features`), not the raw ``X``.
+        labels: The pipeline's clustering ``[N]``: ``consensus_labels`` when combining, else the
+            chosen estimator's ``labels_``.
     """
 
     estimator: Any
@@ -100,15 +116,32 @@ class SelectionResult:
     criterion: str = DEFAULT_CRITERION
     grid_labels: List[np.ndarray] = field(default_factory=list, repr=False)
     skipped: List[Dict[str, Any]] = field(default_factory=list)
+    combine: str = "best"
+    consensus_labels: Optional[np.ndarray] = field(default=None, repr=False)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.estimator.labels_ if self.consensus_labels is None else self.consensus_labels
 
     @property
     def input_hops(self) -> int:
         return int(self.choice["input_hops"])
 
     def summary(self) -> Dict[str, Any]:
-        """The grid and the choice, JSON-ready."""
-        return {"criterion": self.criterion, "choice": dict(self.choice), "grid": [dict(g) for g in self.grid],
-                "skipped": [dict(g) for g in self.skipped]}
+        """The grid and the choice, JSON-ready (with ``combine == "consensus"`` also
+        ``consensus``: the number of members, the consensus's cluster count and its NMI with
+        each grid point's clustering, in grid order: label-free agreement, no labels read)."""
+        out = {"criterion": self.criterion, "combine": self.combine, "choice": dict(self.choice),
+               "grid": [dict(g) for g in self.grid], "skipped": [dict(g) for g in self.skipped]}
+        if self.consensus_labels is not None:
+            from sklearn.metrics import normalized_mutual_info_score
+
+            out["consensus"] = {
+                "members": len(self.grid_labels),
+                "n_predicted_clusters": int(len(np.unique(self.consensus_labels))),
+                "member_nmi": [float(normalized_mutual_info_score(p, self.consensus_labels)) for p in self.grid_labels],
+            }
+        return out
 
 
 def _graph_scores(edge_index: Tensor, edge_weight: Optional[Tensor], labels: np.ndarray) -> Dict[str, float]:
@@ -214,8 +247,10 @@ def _check_grid(grid: Mapping[str, Sequence[float]]) -> Dict[str, List[float]]:
 def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tensor] = None,
            params: Optional[Mapping[str, Any]] = None, grid: Optional[Mapping[str, Sequence[float]]] = None,
            criterion: str = DEFAULT_CRITERION, random_state: int = 0, silhouette_sample: int = 2000,
-           max_positives: Optional[float] = DEFAULT_MAX_POSITIVES, log=None) -> SelectionResult:
-    r"""Fit ``method`` over a small grid and keep the best configuration by a label-free score.
+           max_positives: Optional[float] = DEFAULT_MAX_POSITIVES, combine: str = "best", log=None) -> SelectionResult:
+    r"""Fit ``method`` over a small grid and keep the best configuration by a label-free score
+    (``combine="best"``), or return the consensus of every fitted configuration's clustering
+    (``combine="consensus"``).
 
     Args:
         method: A registered homogeneous method (``"scgc_star"``, ``"pamc"``, ...).
@@ -238,12 +273,18 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
         max_positives: Skip an influence order (other than the grid's smallest) whose
             positive-weight matrix has more pairs than this per node on average (``None``: fit
             every order).
+        combine: ``"best"``: the pipeline's clustering is the chosen grid point's.
+            ``"consensus"``: the consensus (:func:`graphcl.cluster.consensus_clustering`,
+            ``n_clusters`` clusters, the estimator's ``kmeans_n_init`` restarts, seed
+            ``random_state``) of all fitted grid points' clusterings; the grid, the scores and
+            the choice (whose estimator gives the embedding) are the same either way.
         log: ``callable(str)`` told about each grid point (``None``: quiet).
 
     Returns:
         A :class:`SelectionResult`.
     """
     check_choice(criterion, "criterion", tuple(SELECT_CRITERIA))
+    check_choice(combine, "combine", COMBINE)
     check_float(max_positives, "max_positives", 0.0, min_inclusive=False, allow_none=True)
     info = homogeneous_method(method, "select")
     missing = sorted({"order", "temperature"} - set(info.cls._get_param_names()))
@@ -298,8 +339,17 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
         row["chosen"] = row is chosen
     choice = {k: chosen[k] for k in ("input_hops", "order", "temperature")}
     grid_labels = [fitted[(row["input_hops"], row["order"], row["temperature"])].labels_ for row in grid_rows]
+    consensus = None
+    if combine == "consensus":
+        from graphcl.cluster import consensus_clustering
+
+        n_init = int(params.get("kmeans_n_init", info.cls().kmeans_n_init))
+        consensus = consensus_clustering(grid_labels, n_clusters, random_state, n_init)
+        if log is not None:
+            log(f"select {method}: consensus of {len(grid_labels)} grid points, "
+                f"{len(np.unique(consensus))} clusters")
     return SelectionResult(fitted[(choice["input_hops"], choice["order"], choice["temperature"])], choice, grid_rows,
-                           criterion, grid_labels, skipped)
+                           criterion, grid_labels, skipped, combine, consensus)
 
 
 def grid_input(x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], hops: int, n_clusters: int, seed: int,

@@ -1,6 +1,7 @@
 """Soft cluster assignment, target distribution, KL term, k-means initialisation, re-seeding empty clusters,
-modularity eigenvectors of a feature-similarity graph."""
+modularity eigenvectors of a feature-similarity graph, the consensus of several clusterings."""
 
+from graphcl.cluster.consensus import consensus_clustering, membership_matrix
 from graphcl.cluster.kmeans import kmeans, kmeans_centers
 from graphcl.cluster.reseed import reseed_empty_clusters
 from graphcl.cluster.soft_assignment import StudentTAssignment, kl_clustering_loss, target_distribution
@@ -12,9 +13,11 @@ __all__ = [
     "ModularityEigenvectors",
     "SpectralClustering",
     "StudentTAssignment",
+    "consensus_clustering",
     "kl_clustering_loss",
     "kmeans",
     "kmeans_centers",
+    "membership_matrix",
     "modularity_eigenvectors",
     "reseed_empty_clusters",
     "spectral_clustering",

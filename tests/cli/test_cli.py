@@ -505,6 +505,29 @@ def test_fit_select_writes_the_grid_and_the_choice(tiny20, tmp_path, capsys):
     assert sel["skipped"] == []  # 20 nodes: no order reaches 256 positives per node
 
 
+def test_fit_select_consensus_writes_the_consensus_labels(tiny20, tmp_path, capsys):
+    from sklearn.metrics import normalized_mutual_info_score
+
+    common = ["fit", "--method", "pamc", *_user(tiny20), "--epochs", 2, "--config", tiny20 / "tiny.yaml", "--quiet",
+              "--select"]
+    code, _, err = run(capsys, *common, "--out", tmp_path / "best")
+    assert code == 0, err
+    code, _, err = run(capsys, *common, "--select-combine", "consensus", "--out", tmp_path / "cons")
+    assert code == 0, err
+    summary = json.loads((tmp_path / "cons" / "summary.json").read_text())
+    sel = summary["selection"]
+    assert sel["combine"] == "consensus" and sel["consensus"]["members"] == len(sel["grid"]) == 6
+    labels = np.loadtxt(tmp_path / "cons" / "labels.csv", dtype=int)
+    assert summary["n_predicted_clusters"] == sel["consensus"]["n_predicted_clusters"] == len(np.unique(labels))
+    # labels.csv is the consensus the summary describes: its agreement with the chosen grid point's
+    # clustering (what --select alone writes) is the recorded one
+    chosen = [g["chosen"] for g in sel["grid"]].index(True)
+    best = np.loadtxt(tmp_path / "best" / "labels.csv", dtype=int)
+    assert normalized_mutual_info_score(best, labels) == pytest.approx(sel["consensus"]["member_nmi"][chosen])
+    code, _, err = run(capsys, *common[:-1], "--select-combine", "consensus", "--out", tmp_path / "plain")
+    assert code == 2 and "--select-combine goes with --select" in err
+
+
 def test_fit_select_skips_orders_above_the_positives_cap(tiny20, tmp_path, capsys):
     out = tmp_path / "sel"
     code, _, err = run(capsys, "fit", "--method", "pamc", *_user(tiny20), "--epochs", 2, "--config", tiny20 / "tiny.yaml",

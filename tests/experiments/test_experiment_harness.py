@@ -287,23 +287,53 @@ def test_selected_script_runs_the_grid_on_the_default_block_and_records_it(tmp_p
     assert res["runs"][0]["command"].endswith("--seeds 0 --epochs 2 --config " + str(cfg) + " --out " + str(out))
 
 
+def test_selected_script_consensus_scores_the_consensus_of_the_grid(tmp_path):
+    import numpy as np
+    from sklearn.metrics import normalized_mutual_info_score
+
+    cfg = _small_config(tmp_path, "scgc.yaml")
+    out = tmp_path / "cons.json"
+    _run_script("selected.py", tmp_path, "--dataset", "cora", "--seeds", "0", "--epochs", "2", "--config", cfg,
+                "--combine", "consensus", "--out", out)
+    res = json.loads(out.read_text())
+    run = res["runs"][0]
+    assert res["config"]["combine"] == "consensus" and run["command"].endswith("--combine consensus --out " + str(out))
+    sel = run["selection"]
+    assert sel["combine"] == "consensus" and sel["consensus"]["members"] == len(sel["grid"]) == 6
+    # the run is scored on the consensus (recomputed here from the packed grid partitions), not on the chosen point
+    from graphcl.cluster import consensus_clustering
+
+    grid = [unpack_labels(g["labels"]) for g in sel["grid"]]
+    k = int(load_dataset("cora").y.max()) + 1
+    labels = consensus_clustering(grid, k, 0, load_config(cfg, "scgc_star", "default").get("kmeans_n_init", 20))
+    y = load_dataset("cora").y.numpy()
+    assert run["acc"] == evaluate_clustering(y, labels)["acc"] and run["n_predicted_clusters"] == len(np.unique(labels))
+    assert [normalized_mutual_info_score(g, labels) for g in grid] == pytest.approx(sel["consensus"]["member_nmi"])
+
+
 def test_selected_script_default_and_folders_follow_graphcl_selection():
     import argparse
 
     import selected
 
-    from graphcl.selection import DEFAULT_CRITERION, SELECT_CRITERIA
+    from graphcl.selection import COMBINE, DEFAULT_CRITERION, SELECT_CRITERIA
 
     assert selected.DEFAULT_CRITERION == DEFAULT_CRITERION and set(selected.CRITERIA) == set(SELECT_CRITERIA)
     folders = {}
     for method in ("scgc_star", "pamc"):
         for criterion in (DEFAULT_CRITERION, "modularity"):
-            args = argparse.Namespace(method=method, config=None, epochs=None, criterion=criterion)
+            args = argparse.Namespace(method=method, config=None, epochs=None, criterion=criterion, combine="best")
             cfg, folder, flags = selected.adjust(args, {})
-            assert cfg["criterion"] == criterion and flags == ["--criterion", criterion]
+            assert cfg["criterion"] == criterion and flags == ["--criterion", criterion] and "combine" not in cfg
             folders[method, criterion] = folder
     assert folders == {("scgc_star", DEFAULT_CRITERION): "selected", ("scgc_star", "modularity"): "selected_modularity",
                        ("pamc", DEFAULT_CRITERION): "selected_pamc", ("pamc", "modularity"): "selected_pamc_modularity"}
+    # consensus: its own folder and a recorded setting (files written before the option stay comparable)
+    assert tuple(selected.COMBINE) == tuple(COMBINE)
+    args = argparse.Namespace(method="scgc_star", config=None, epochs=None, criterion=DEFAULT_CRITERION, combine="consensus")
+    cfg, folder, flags = selected.adjust(args, {})
+    assert folder == "selected_consensus" and cfg["combine"] == "consensus"
+    assert flags == ["--criterion", DEFAULT_CRITERION, "--combine", "consensus"]
 
 
 def test_restarts_script_keeps_the_best_restart_and_records_every_one(tmp_path):
@@ -507,6 +537,30 @@ def test_selection_replay_scores_the_kept_partitions_in_a_space_the_grid_shares(
     picks = json.loads(out.read_text())["rows"][0]["picks"]
     assert picks["agreement"]["seeds"] == 1 and picks["input_silhouette"]["seeds"] == 1 and picks["silhouette"]["seeds"] == 2
     assert picks["agreement"]["first_grid_point_acc"] == 0.6  # the first point of the grids that score it
+
+
+def test_selection_replay_scores_the_consensus_of_each_kept_grid():
+    import numpy as np
+    import selection_replay
+
+    from graphcl.cluster import consensus_clustering
+    from graphcl.experiment import pack_labels
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 40)
+    members = []
+    for _ in range(5):  # noisy copies of y: their consensus recovers it
+        p = y.copy()
+        moved = rng.random(120) < 0.3
+        p[moved] = rng.integers(0, 3, moved.sum())
+        members.append(p)
+    grid = [{"labels": pack_labels(p)} for p in members]
+    out = selection_replay.consensus_replay([grid, [{}]], [{"acc": 0.7, "nmi": 0.4}, {"acc": 0.1, "nmi": 0.1}], y, 3,
+                                            [4, 5], n_init=5)
+    assert out["seeds"] == 1 and out["per_seed"][0]["seed"] == 4  # the grid without partitions is left out
+    assert out["chosen_acc"] == 0.7 and out["acc"] == evaluate_clustering(y, consensus_clustering(members, 3, 4, 5))["acc"]
+    assert all(evaluate_clustering(y, p)["acc"] < 0.9 for p in members) and out["acc"] > 0.95  # better than every member
+    assert selection_replay.consensus_replay([[{}]], [{"acc": 0.5, "nmi": 0.5}], y, 3, [0], 5) == {"seeds": 0}
 
 
 def test_pooled_selection_counts_a_grid_recorded_in_two_files_once():

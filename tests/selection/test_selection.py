@@ -79,8 +79,35 @@ def test_selection_never_reads_labels(one_thread):
     assert [r["conductance"] for r in a.grid] == [r["conductance"] for r in c.grid]
 
 
+def test_consensus_combines_the_same_grid_and_never_reads_labels(one_thread):
+    from graphcl.cluster import consensus_clustering
+
+    g = graph(2)
+    best = select("scgc_star", g, 3, params=SMALL)
+    res = select("scgc_star", g, 3, params=SMALL, combine="consensus")
+    # the same fits, scores and choice as combine="best"; only the pipeline's clustering differs
+    assert res.choice == best.choice and [r["silhouette"] for r in res.grid] == [r["silhouette"] for r in best.grid]
+    for a, b in zip(res.grid_labels, best.grid_labels):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(best.labels, best.estimator.labels_)
+    assert best.consensus_labels is None and best.summary()["combine"] == "best" and "consensus" not in best.summary()
+    np.testing.assert_array_equal(res.labels, consensus_clustering(res.grid_labels, 3, 0, SMALL["kmeans_n_init"]))
+    summary = res.summary()
+    assert summary["combine"] == "consensus" and summary["consensus"]["members"] == 6
+    assert summary["consensus"]["n_predicted_clusters"] == len(np.unique(res.labels))
+    assert len(summary["consensus"]["member_nmi"]) == 6 and all(0.0 <= v <= 1.0 for v in summary["consensus"]["member_nmi"])
+    permuted = g.clone()
+    permuted.y = permuted.y[torch.randperm(150)]
+    deleted = g.clone()
+    del deleted.y
+    for other in (permuted, deleted):
+        np.testing.assert_array_equal(select("scgc_star", other, 3, params=SMALL, combine="consensus").labels, res.labels)
+
+
 def test_bad_selection_arguments():
     g = graph()
+    with pytest.raises(GraphclInputError, match="combine must be one of"):
+        select("pamc", g, 3, combine="vote")
     with pytest.raises(GraphclInputError, match="criterion must be one of"):
         select("pamc", g, 3, criterion="acc")
     with pytest.raises(GraphclInputError, match="select works on homogeneous methods"):
