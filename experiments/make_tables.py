@@ -35,7 +35,8 @@ from graphcl.selection import CRITERIA as SELECTION_CRITERIA  # noqa: E402  (cri
 from graphcl.selection import DEFAULT_CRITERION, SELECT_CRITERIA  # noqa: E402
 
 HOMOGENEOUS = ["usps", "acm", "dblp", "cite", "cora", "photo"]
-METHOD_ORDER = ["kmeans", "kmeans_smoothed", "spectral", "scgc", "scgc_star", "selected", "selected_consensus", "selected_modularity_gain", "selected_modularity",
+METHOD_ORDER = ["kmeans", "kmeans_smoothed", "spectral", "scgc", "scgc_star", "selected", "selected_best", "selected_modularity_gain_best",
+                "selected_modularity_best",
                 "pamc", "pamc_reference",
                 "pamc_soft"]
 METHOD_LABEL = {
@@ -46,10 +47,10 @@ METHOD_LABEL = {
     "scgc_star": "SCGC*",
     "pamc": "PamC",
     "pamc_reference": "PamC (reference formula)",
-    "selected": "SCGC*, label-free selection (default block + grid, by silhouette)",
-    "selected_consensus": "SCGC*, label-free grid, consensus of its clusterings (`--combine consensus`)",
-    "selected_modularity_gain": "SCGC*, label-free selection by modularity gain (the default before silhouette)",
-    "selected_modularity": "SCGC*, label-free selection by modularity (the default before modularity gain)",
+    "selected": "SCGC*, label-free: default block + grid, consensus of its clusterings",
+    "selected_best": "SCGC*, label-free selection by silhouette (the default before the consensus)",
+    "selected_modularity_gain_best": "SCGC*, label-free selection by modularity gain (the default before silhouette)",
+    "selected_modularity_best": "SCGC*, label-free selection by modularity (the default before modularity gain)",
     "pamc_soft": "PamC (soft meta-nodes)",
 }
 
@@ -97,8 +98,8 @@ def load_results(folder: Path) -> dict:
         family = res.get("family", "homogeneous")
         if res.get("overrides"):  # an ablation (meow.py --set): listed apart, never as the method's row
             key = (res["method"], res["dataset"], f"{family}_ablation", path.stem)
-        elif family == "homogeneous":
-            key = (res["method"], res["dataset"])
+        elif family == "homogeneous":  # the folder names the row: a file moved aside when a default
+            key = (path.parent.name, res["dataset"])  # changed keeps the `method` it was written under
         elif family == "distributed":  # one file per number of ranks
             key = (res["method"], res["dataset"], family, res["config"]["world_size"])
         else:
@@ -324,15 +325,17 @@ def _rank_correlation(a, b) -> float | None:
 
 
 def _chosen_by(method: str) -> str:
-    """`` (chosen by <criterion>)`` for a ``selected[_method][_<criterion>]`` folder: the
-    folder's criterion suffix, or :data:`DEFAULT_CRITERION` without one; `` (consensus of the
-    grid)`` for a ``_consensus`` folder."""
-    if method.endswith("_consensus"):
-        return " (consensus of the grid)"
-    for name in sorted(SELECT_CRITERIA, key=len, reverse=True):  # modularity_gain before modularity
-        if method.endswith("_" + name):
-            return f" (chosen by {name.replace('_', ' ')})"
-    return f" (chosen by {DEFAULT_CRITERION.replace('_', ' ')})"
+    """How a ``selected[_method][_<criterion>][_best]`` folder's clustering was made: `` (chosen
+    by <criterion>)`` for a ``_best`` folder (the folder's criterion suffix, or
+    :data:`DEFAULT_CRITERION` without one), `` (consensus of the grid)`` otherwise (with ``,
+    <criterion>'s temperatures`` for a criterion other than the default)."""
+    best = method.endswith("_best")
+    stem = method[: -len("_best")] if best else method
+    criterion = next((name for name in sorted(SELECT_CRITERIA, key=len, reverse=True)  # modularity_gain first
+                      if stem.endswith("_" + name)), None)
+    if best:
+        return f" (chosen by {(criterion or DEFAULT_CRITERION).replace('_', ' ')})"
+    return " (consensus of the grid" + (f", {criterion.replace('_', ' ')}'s temperatures)" if criterion else ")")
 
 
 def short_label(method: str) -> str:
@@ -340,8 +343,11 @@ def short_label(method: str) -> str:
     the method's name, with the restarts or the selection criterion that tells them apart."""
     if "_restarts" in method:
         return method_label(method)
-    base = method_label(method).split(",")[0]
-    return f"{base}, selected{_chosen_by(method)}" if method.startswith("selected") else base
+    if method == "selected" or method.startswith("selected_"):  # selected[_<method>][_<criterion>][_best]
+        token = method[len("selected_"):].split("_")[0] if method != "selected" else ""
+        base = METHOD_LABEL[token] if token in METHOD_LABEL and token not in ("selected",) else METHOD_LABEL["scgc_star"]
+        return f"{base}, selected{_chosen_by(method)}"
+    return method_label(method).split(",")[0]
 
 
 def selection_study(grids: list, criteria: Optional[dict] = None) -> dict:
@@ -435,13 +441,16 @@ def temperature_study(grids: list) -> dict:
 
 
 def selection_tables(results: dict) -> list:
-    """Does a label-free criterion order the grid like the labels? From the selected/ files."""
+    """Does a label-free criterion order the grid like the labels? From the selected*/ files (a
+    consensus file's seeds that its ``_best`` twin also holds are the same fits: read once, there)."""
     lines, pooled = [], []
     for (method, dataset, *rest), res in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        if rest or not (method == "selected" or method.startswith("selected_")) or method.endswith("_consensus"):
-            continue  # a consensus file's grid is the same fits as its `best` twin's (the criterion study reads those)
-        grids = [r["selection"]["grid"] for r in res["runs"]
-                 if all("evaluation" in g for g in r.get("selection", {}).get("grid", [{}]))]
+        if rest or not (method == "selected" or method.startswith("selected_")):
+            continue
+        twin = results.get((method + "_best", dataset)) if not method.endswith("_best") else None
+        twin_seeds = {r["seed"] for r in twin["runs"]} if twin else set()
+        grids = [r["selection"]["grid"] for r in res["runs"] if r.get("seed") not in twin_seeds
+                 and all("evaluation" in g for g in r.get("selection", {}).get("grid", [{}]))]
         if not grids:
             continue
         if not lines:

@@ -7,16 +7,18 @@ Examples::
     python experiments/selected.py --method pamc --dataset photo --seeds 0 1 2 3 4
 
 Every dataset is treated as a user's unseen graph: the method's ``default:`` block (never a
-dataset's published values), then :func:`graphcl.selection.select` fits its six-point grid and
-keeps the best configuration by ``--criterion`` (``silhouette`` by default, as ``graphcl
-fit --select``), computed on the graph and the embedding. Labels only score the chosen clustering,
-after the fact; each seed's record keeps every grid point's label-free scores and the choice
-(``selection``). With ``--combine consensus`` the clustering scored is instead the consensus of
-every grid point's clustering (:func:`graphcl.cluster.consensus_clustering`). Results go to
+dataset's published values), then :func:`graphcl.selection.select` fits its six-point grid (the
+temperature stage at the pair ``--criterion`` prefers, ``silhouette`` by default) and, as
+``graphcl fit --select`` does, returns the consensus of every grid point's clustering
+(``--combine consensus``, the default: :func:`graphcl.cluster.consensus_clustering`), or with
+``--combine best`` the clustering of the grid point the criterion keeps. Labels only score the
+pipeline's clustering and each grid point's, after the fact; each seed's record keeps every grid
+point's label-free scores, its partition and the choice (``selection``). Results go to
 ``experiments/results/selected/<dataset>.json`` for SCGC* and ``selected_<method>/`` otherwise,
 with ``_<criterion>`` appended to the folder for a criterion other than the default and
-``_consensus`` for ``--combine consensus`` (``selected_modularity/`` and ``selected_modularity_gain/`` hold the rows
-written while modularity, then the modularity gain, was the default).
+``_best`` for ``--combine best`` (``selected_best/``, ``selected_modularity_best/`` and
+``selected_modularity_gain_best/`` hold the rows written while keeping the best grid point by
+silhouette, modularity, then the modularity gain, was the default).
 Each seed runs in a fresh subprocess; writing into ``experiments/results/`` needs a clean tree.
 """
 
@@ -34,7 +36,7 @@ import homogeneous_runner  # noqa: E402
 CONFIG = HERE / "configs" / "scgc.yaml"
 CRITERIA = ("modularity", "conductance", "silhouette", "modularity_gain")  # graphcl.selection.SELECT_CRITERIA
 DEFAULT_CRITERION = "silhouette"  # graphcl.selection.DEFAULT_CRITERION (a test keeps the two equal)
-COMBINE = ("best", "consensus")  # graphcl.selection.COMBINE (a test keeps the two equal)
+COMBINE = ("consensus", "best")  # graphcl.selection.COMBINE, the default first (a test keeps the two equal)
 
 
 class SelectingEstimator:
@@ -42,7 +44,7 @@ class SelectingEstimator:
     (what :func:`homogeneous_runner.run_one` reads) plus ``selection_``."""
 
     def __init__(self, method: str, criterion: str, n_clusters: int, random_state: int, device: str,
-                 combine: str = "best", **params) -> None:
+                 combine: str = COMBINE[0], **params) -> None:
         self.method, self.criterion, self.n_clusters, self.combine = method, criterion, n_clusters, combine
         self.random_state, self.params = random_state, {**params, "device": device}
 
@@ -69,8 +71,8 @@ def build_parser():
     parser.add_argument("--criterion", choices=CRITERIA, default=DEFAULT_CRITERION,
                         help=f"label-free score ({DEFAULT_CRITERION})")
     parser.add_argument("--combine", choices=COMBINE, default=COMBINE[0],
-                        help="best: the chosen grid point's clustering (default); consensus: the consensus of every "
-                             "grid point's clustering (graphcl.selection.select's combine)")
+                        help="consensus: the consensus of every grid point's clustering (default); best: the clustering "
+                             "of the grid point the criterion keeps (graphcl.selection.select's combine)")
     parser.set_defaults(method="scgc_star")
     for action in parser._actions:
         if action.dest == "method":
@@ -90,11 +92,11 @@ def adjust(args, cfg: dict):
     folder = "selected" if args.method == "scgc_star" else f"selected_{args.method}"
     if args.criterion != DEFAULT_CRITERION:
         folder += f"_{args.criterion}"
-    flags = ["--criterion", args.criterion]
-    if args.combine != COMBINE[0]:  # recorded only when not the default: the files written before it stay comparable
+    flags = ["--criterion", args.criterion, "--combine", args.combine]
+    if args.combine != "best":  # recorded unless "best": the files written before the option (all "best") stay comparable
         cfg["combine"] = args.combine
+    if args.combine != COMBINE[0]:
         folder += f"_{args.combine}"
-        flags += ["--combine", args.combine]
     return cfg, folder, flags
 
 

@@ -130,8 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "the rows of the epochs run again")
     fit.add_argument("--select", action="store_true",
                      help="label-free selection (homogeneous methods): fit a small grid (input X or A_hat^2 X, influence "
-                          "order 1 or 3, then the temperature x0.5 / x2) and keep the best clustering by --select-criterion; "
-                          "summary.json lists every grid point (see docs/selection.md)")
+                          "order 1 or 3, then the temperature x0.5 / x2 at the pair --select-criterion prefers) and write the "
+                          "consensus of their clusterings (--select-combine); summary.json lists every grid point (see "
+                          "docs/selection.md)")
     fit.add_argument("--select-max-positives", type=float, default=None, metavar="P",
                      help="--select skips an influence order above the grid's smallest whose positive pairs exceed P per "
                           "node on average (default: graphcl.selection.DEFAULT_MAX_POSITIVES, 256)")
@@ -139,10 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
                      choices=("modularity", "conductance", "silhouette", "modularity_gain"),
                      help="label-free score of --select and --restarts (default: silhouette for --select, the cosine "
                           "silhouette of the embedding; modularity for --restarts)")
-    fit.add_argument("--select-combine", default="best", choices=("best", "consensus"),
-                     help="--select: keep the best grid point's clustering (best, the default), or write the consensus "
-                          "of every grid point's clustering to labels.csv (consensus; embeddings.npy and --save-model "
-                          "stay the best grid point's)")
+    fit.add_argument("--select-combine", default="consensus", choices=("consensus", "best"),
+                     help="--select: write the consensus of every grid point's clustering to labels.csv (consensus, the "
+                          "default; embeddings.npy and --save-model are the grid point the criterion keeps), or that "
+                          "grid point's own clustering (best)")
     fit.add_argument("--restarts", type=int, default=1, metavar="R",
                      help="homogeneous methods: fit the configuration from R seeds (SEED*R .. SEED*R+R-1) and keep the "
                           "best clustering by --select-criterion; summary.json lists every restart (docs/selection.md)")
@@ -409,7 +410,7 @@ def cmd_fit(args) -> int:
         raise UsageError(f"--restarts must be a positive integer, got {args.restarts}")
     if args.select and args.restarts > 1:
         raise UsageError("--restarts and --select: choose one (together they would fit 6 x R configurations)")
-    if args.select_combine != "best" and not args.select:
+    if args.select_combine != "consensus" and not args.select:
         raise UsageError("--select-combine goes with --select")
     if args.restarts > 1 and args.select_criterion == "modularity_gain":
         raise UsageError("--select-criterion modularity_gain is for --select: the restarts share one input, so it "

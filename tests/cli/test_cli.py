@@ -510,9 +510,9 @@ def test_fit_select_consensus_writes_the_consensus_labels(tiny20, tmp_path, caps
 
     common = ["fit", "--method", "pamc", *_user(tiny20), "--epochs", 2, "--config", tiny20 / "tiny.yaml", "--quiet",
               "--select"]
-    code, _, err = run(capsys, *common, "--out", tmp_path / "best")
+    code, _, err = run(capsys, *common, "--select-combine", "best", "--out", tmp_path / "best")
     assert code == 0, err
-    code, _, err = run(capsys, *common, "--select-combine", "consensus", "--out", tmp_path / "cons")
+    code, _, err = run(capsys, *common, "--out", tmp_path / "cons")  # consensus: the default
     assert code == 0, err
     summary = json.loads((tmp_path / "cons" / "summary.json").read_text())
     sel = summary["selection"]
@@ -520,11 +520,11 @@ def test_fit_select_consensus_writes_the_consensus_labels(tiny20, tmp_path, caps
     labels = np.loadtxt(tmp_path / "cons" / "labels.csv", dtype=int)
     assert summary["n_predicted_clusters"] == sel["consensus"]["n_predicted_clusters"] == len(np.unique(labels))
     # labels.csv is the consensus the summary describes: its agreement with the chosen grid point's
-    # clustering (what --select alone writes) is the recorded one
+    # clustering (what --select-combine best writes) is the recorded one
     chosen = [g["chosen"] for g in sel["grid"]].index(True)
     best = np.loadtxt(tmp_path / "best" / "labels.csv", dtype=int)
     assert normalized_mutual_info_score(best, labels) == pytest.approx(sel["consensus"]["member_nmi"][chosen])
-    code, _, err = run(capsys, *common[:-1], "--select-combine", "consensus", "--out", tmp_path / "plain")
+    code, _, err = run(capsys, *common[:-1], "--select-combine", "best", "--out", tmp_path / "plain")
     assert code == 2 and "--select-combine goes with --select" in err
 
 

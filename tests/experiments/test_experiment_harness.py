@@ -266,10 +266,10 @@ def test_selected_script_runs_the_grid_on_the_default_block_and_records_it(tmp_p
     cfg = _small_config(tmp_path, "scgc.yaml")
     out = tmp_path / "sel.json"
     _run_script("selected.py", tmp_path, "--dataset", "usps", "--seeds", "0", "--epochs", "2", "--config", cfg,
-                "--out", out)
+                "--combine", "best", "--out", out)
     res = json.loads(out.read_text())
     default = load_config(cfg, "scgc_star", "default")
-    assert res["method"] == "selected" and res["config"]["criterion"] == "silhouette"
+    assert res["method"] == "selected_best" and res["config"]["criterion"] == "silhouette" and "combine" not in res["config"]
     assert res["config"]["order"] == default["order"] != 4  # usps's published order 4 is not used: an unseen graph's block
     sel = res["runs"][0]["selection"]
     assert len(sel["grid"]) == 6 and sum(g["chosen"] for g in sel["grid"]) == 1
@@ -284,7 +284,7 @@ def test_selected_script_runs_the_grid_on_the_default_block_and_records_it(tmp_p
         assert labels.shape == y.shape and evaluate_clustering(y, labels)["acc"] == g["evaluation"]["acc"]
     # the run's own label-free scores, as every homogeneous run records them
     assert res["runs"][0]["label_free"]["modularity"] == pytest.approx(chosen["modularity"])
-    assert res["runs"][0]["command"].endswith("--seeds 0 --epochs 2 --config " + str(cfg) + " --out " + str(out))
+    assert res["runs"][0]["command"].endswith("--seeds 0 --epochs 2 --config " + str(cfg) + " --combine best --out " + str(out))
 
 
 def test_selected_script_consensus_scores_the_consensus_of_the_grid(tmp_path):
@@ -294,10 +294,10 @@ def test_selected_script_consensus_scores_the_consensus_of_the_grid(tmp_path):
     cfg = _small_config(tmp_path, "scgc.yaml")
     out = tmp_path / "cons.json"
     _run_script("selected.py", tmp_path, "--dataset", "cora", "--seeds", "0", "--epochs", "2", "--config", cfg,
-                "--combine", "consensus", "--out", out)
+                "--out", out)  # the default
     res = json.loads(out.read_text())
     run = res["runs"][0]
-    assert res["config"]["combine"] == "consensus" and run["command"].endswith("--combine consensus --out " + str(out))
+    assert res["config"]["combine"] == "consensus" and run["command"].endswith("--seeds 0 --epochs 2 --config " + str(cfg) + " --out " + str(out))
     sel = run["selection"]
     assert sel["combine"] == "consensus" and sel["consensus"]["members"] == len(sel["grid"]) == 6
     # the run is scored on the consensus (recomputed here from the packed grid partitions), not on the chosen point
@@ -322,18 +322,22 @@ def test_selected_script_default_and_folders_follow_graphcl_selection():
     folders = {}
     for method in ("scgc_star", "pamc"):
         for criterion in (DEFAULT_CRITERION, "modularity"):
-            args = argparse.Namespace(method=method, config=None, epochs=None, criterion=criterion, combine="best")
-            cfg, folder, flags = selected.adjust(args, {})
-            assert cfg["criterion"] == criterion and flags == ["--criterion", criterion] and "combine" not in cfg
-            folders[method, criterion] = folder
-    assert folders == {("scgc_star", DEFAULT_CRITERION): "selected", ("scgc_star", "modularity"): "selected_modularity",
-                       ("pamc", DEFAULT_CRITERION): "selected_pamc", ("pamc", "modularity"): "selected_pamc_modularity"}
-    # consensus: its own folder and a recorded setting (files written before the option stay comparable)
-    assert tuple(selected.COMBINE) == tuple(COMBINE)
-    args = argparse.Namespace(method="scgc_star", config=None, epochs=None, criterion=DEFAULT_CRITERION, combine="consensus")
-    cfg, folder, flags = selected.adjust(args, {})
-    assert folder == "selected_consensus" and cfg["combine"] == "consensus"
-    assert flags == ["--criterion", DEFAULT_CRITERION, "--combine", "consensus"]
+            for combine in COMBINE:
+                args = argparse.Namespace(method=method, config=None, epochs=None, criterion=criterion, combine=combine)
+                cfg, folder, flags = selected.adjust(args, {})
+                assert cfg["criterion"] == criterion and flags == ["--criterion", criterion, "--combine", combine]
+                # recorded unless "best": the files written before the option (all "best") stay comparable
+                assert cfg.get("combine") == (None if combine == "best" else combine)
+                folders[method, criterion, combine] = folder
+    assert tuple(selected.COMBINE) == tuple(COMBINE) and COMBINE[0] == "consensus"
+    assert folders == {("scgc_star", DEFAULT_CRITERION, "consensus"): "selected",
+                       ("scgc_star", DEFAULT_CRITERION, "best"): "selected_best",
+                       ("scgc_star", "modularity", "consensus"): "selected_modularity",
+                       ("scgc_star", "modularity", "best"): "selected_modularity_best",
+                       ("pamc", DEFAULT_CRITERION, "consensus"): "selected_pamc",
+                       ("pamc", DEFAULT_CRITERION, "best"): "selected_pamc_best",
+                       ("pamc", "modularity", "consensus"): "selected_pamc_modularity",
+                       ("pamc", "modularity", "best"): "selected_pamc_modularity_best"}
 
 
 def test_restarts_script_keeps_the_best_restart_and_records_every_one(tmp_path):
@@ -435,16 +439,19 @@ def test_restart_tables_rank_seeds_by_each_recorded_score():
 
 
 def test_study_tables_tell_the_folders_of_one_method_apart():
-    labels = {m: make_tables.short_label(m) for m in ("scgc_star", "selected", "selected_modularity",
-                                                       "selected_modularity_gain", "scgc_star_restarts5")}
+    labels = {m: make_tables.short_label(m) for m in ("scgc_star", "selected", "selected_best", "selected_modularity_best",
+                                                       "selected_modularity_gain_best", "selected_modularity",
+                                                       "scgc_star_restarts5")}
     assert len(set(labels.values())) == len(labels)  # one label per folder, none shared
     assert labels["scgc_star"] == "SCGC*"
-    assert labels["selected"] == f"SCGC*, selected (chosen by {make_tables.DEFAULT_CRITERION.replace('_', ' ')})"
-    assert labels["selected_modularity"] == "SCGC*, selected (chosen by modularity)"
-    assert labels["selected_modularity_gain"] == "SCGC*, selected (chosen by modularity gain)"
+    assert labels["selected"] == "SCGC*, selected (consensus of the grid)"
+    assert labels["selected_best"] == f"SCGC*, selected (chosen by {make_tables.DEFAULT_CRITERION.replace('_', ' ')})"
+    assert labels["selected_modularity_best"] == "SCGC*, selected (chosen by modularity)"
+    assert labels["selected_modularity_gain_best"] == "SCGC*, selected (chosen by modularity gain)"
+    assert labels["selected_modularity"] == "SCGC*, selected (consensus of the grid, modularity's temperatures)"
     assert labels["scgc_star_restarts5"] == "SCGC*, best of 5 restarts by modularity"
     runs = [{"seed": s, "final_loss": 1.0 - s / 10, "acc": 0.5 + s / 10, "nmi": 0.5} for s in range(3)]
-    lines = make_tables.restart_tables({("scgc_star", "cora"): {"runs": runs}, ("selected_modularity", "cora"): {"runs": runs}})
+    lines = make_tables.restart_tables({("scgc_star", "cora"): {"runs": runs}, ("selected_modularity_best", "cora"): {"runs": runs}})
     assert {line.split(" | ")[0] for line in lines if "| cora |" in line} == {"| SCGC*", "| SCGC*, selected (chosen by modularity)"}
 
 
@@ -576,6 +583,12 @@ def test_pooled_selection_counts_a_grid_recorded_in_two_files_once():
                                           ("selected_modularity", "cora"): {"runs": [{"selection": {"grid": a}}]}})
     assert "| silhouette | 2 | +1.00 | +0.0500 | 1/2 |" in lines  # a and b, not a twice
     assert any("1 such repeats" in line for line in lines)
+    # a consensus file's seed that its `_best` twin also holds is the same fits: read there only
+    lines = make_tables.selection_tables({
+        ("selected", "cora"): {"runs": [{"seed": 0, "selection": {"grid": a}}, {"seed": 1, "selection": {"grid": b}}]},
+        ("selected_best", "cora"): {"runs": [{"seed": 0, "selection": {"grid": a}}]}})
+    assert "| silhouette | 2 | +1.00 | +0.0500 | 1/2 |" in lines and not any("1 such repeats" in line for line in lines)
+    assert sum(line.startswith("| SCGC*, selected (consensus of the grid) | cora | 1 |") for line in lines) > 0
 
 
 def test_pathsim_ties_study_scores_each_tie_order_and_maps_shuffled_ids_back(tmp_path):
