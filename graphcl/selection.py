@@ -1,9 +1,10 @@
 r"""Label-free selection of a homogeneous method's configuration on a user's graph.
 
 A graph without a published configuration gets the ``default:`` block; :func:`select` instead
-fits a small grid and keeps the configuration whose clustering scores best by a **label-free**
-criterion computed on the input graph and the embedding. Labels are never read: the graph is
-rebuilt from its features and edges alone before anything is fitted.
+fits a small grid and returns the consensus of the grid's clusterings (by default), or keeps the
+configuration whose clustering scores best by a **label-free** criterion computed on the input
+graph and the embedding (see *Combine them, or keep one* below). Labels are never read: the
+graph is rebuilt from its features and edges alone before anything is fitted.
 
 The grid (``DEFAULT_GRID``) varies three things, searched coordinate-wise so that it costs six
 fits and two autoencoder pretrainings:
