@@ -61,6 +61,8 @@ def method_label(method: str) -> str:
     if method in METHOD_LABEL:
         return METHOD_LABEL[method]
     base, sep, rest = method.partition("_restarts")
+    if sep and (base == "selected" or base.startswith("selected_")):  # selected.py --restarts R
+        return f"{method_label(base)}, the grid fitted from {rest} seeds"
     if sep:
         count, _, criterion = rest.partition("_")
         return f"{METHOD_LABEL.get(base, base)}, best of {count} restarts by {criterion or 'modularity'}"

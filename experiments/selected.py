@@ -16,7 +16,8 @@ pipeline's clustering and each grid point's, after the fact; each seed's record 
 point's label-free scores, its partition and the choice (``selection``). Results go to
 ``experiments/results/selected/<dataset>.json`` for SCGC* and ``selected_<method>/`` otherwise,
 with ``_<criterion>`` appended to the folder for a criterion other than the default and
-``_best`` for ``--combine best`` (``selected_best/``, ``selected_modularity_best/`` and
+``_best`` for ``--combine best``, ``_restarts<R>`` for ``--restarts R`` (the grid fitted from R
+seeds and all of it combined) (``selected_best/``, ``selected_modularity_best/`` and
 ``selected_modularity_gain_best/`` hold the rows written while keeping the best grid point by
 silhouette, modularity, then the modularity gain, was the default).
 Each seed runs in a fresh subprocess; writing into ``experiments/results/`` needs a clean tree.
@@ -44,8 +45,9 @@ class SelectingEstimator:
     (what :func:`homogeneous_runner.run_one` reads) plus ``selection_``."""
 
     def __init__(self, method: str, criterion: str, n_clusters: int, random_state: int, device: str,
-                 combine: str = COMBINE[0], **params) -> None:
+                 combine: str = COMBINE[0], restarts: int = 1, **params) -> None:
         self.method, self.criterion, self.n_clusters, self.combine = method, criterion, n_clusters, combine
+        self.restarts = restarts
         self.random_state, self.params = random_state, {**params, "device": device}
 
     def fit(self, data):
@@ -53,7 +55,7 @@ class SelectingEstimator:
 
         t0 = time.perf_counter()
         result = select(self.method, data, self.n_clusters, params=self.params, criterion=self.criterion,
-                        random_state=self.random_state, combine=self.combine)
+                        random_state=self.random_state, combine=self.combine, restarts=self.restarts)
         homogeneous_runner.adopt_fit(self, result.estimator, time.perf_counter() - t0)
         self.labels_ = result.labels  # the consensus, with combine="consensus"
         self.selection_ = result.summary()
@@ -73,6 +75,9 @@ def build_parser():
     parser.add_argument("--combine", choices=COMBINE, default=COMBINE[0],
                         help="consensus: the consensus of every grid point's clustering (default); best: the clustering "
                              "of the grid point the criterion keeps (graphcl.selection.select's combine)")
+    parser.add_argument("--restarts", type=int, default=1, metavar="R",
+                        help="fit the whole grid from R seeds (SEED*R .. SEED*R+R-1; R x the fits) and combine all of "
+                             "them (graphcl.selection.select's restarts; default 1)")
     parser.set_defaults(method="scgc_star")
     for action in parser._actions:
         if action.dest == "method":
@@ -97,6 +102,12 @@ def adjust(args, cfg: dict):
         cfg["combine"] = args.combine
     if args.combine != COMBINE[0]:
         folder += f"_{args.combine}"
+    if args.restarts != 1:  # recorded, and a folder of its own, only when not 1 (the files written before it)
+        if args.restarts < 1:
+            raise SystemExit(f"error: --restarts must be a positive integer, got {args.restarts}")
+        cfg["restarts"] = args.restarts
+        folder += f"_restarts{args.restarts}"
+        flags += ["--restarts", str(args.restarts)]
     return cfg, folder, flags
 
 
@@ -107,7 +118,8 @@ def main(argv=None) -> int:
     def make(method, **params):
         params.pop("criterion", None)
         params.pop("combine", None)
-        return SelectingEstimator(method, known.criterion, combine=known.combine, **params)
+        params.pop("restarts", None)
+        return SelectingEstimator(method, known.criterion, combine=known.combine, restarts=known.restarts, **params)
 
     return homogeneous_runner.main(argv, doc=__doc__, script=Path(__file__), methods=methods(), config=CONFIG,
                                    make_estimator=make, adjust=adjust, parser=parser)

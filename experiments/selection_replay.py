@@ -32,7 +32,10 @@ And the alternative to choosing, :func:`graphcl.selection.select`'s ``combine="c
 the consensus of each seed's kept grid partitions (:func:`graphcl.cluster.consensus_clustering`,
 the run's seed, the estimator's ``kmeans_n_init``: what ``select`` returns for those fits), scored
 against the dataset's labels after the fact (``consensus`` in each row: mean ACC / NMI over the
-seeds whose grid kept its partitions, beside the run's own choice on the same seeds).
+seeds whose grid kept its partitions, beside the run's own choice on the same seeds), and what
+``select(..., restarts=R)`` would make of R seeds' grids: the consensus of every 2 and every 3 of
+those seeds' partitions pooled (``consensus_restarts``: means over the subsets, which share seeds:
+an estimate of R's effect, not a row).
 
 Writes ``experiments/results/studies/selection_replay.json`` (provenance as every result file:
 command, commit, start time; a clean tree is required).
@@ -102,6 +105,37 @@ def consensus_replay(grids: list, chosen: list, y, k: int, seeds: list, n_init: 
     return {"seeds": len(per_seed), **mean, "per_seed": per_seed}
 
 
+def pooled_consensus_replay(grids: list, y, k: int, seeds: list, n_init: int, sizes=(2, 3)) -> dict:
+    """What ``select(..., restarts=R)`` does with R seeds' grids, replayed on the committed ones:
+    for each ``R`` in ``sizes`` and each ``R``-subset of the seeds whose grid kept its partitions,
+    the consensus of all their partitions (k-means seed: the subset's first seed), scored against
+    ``y`` after the fact. Returns ``{R: {"subsets", "acc", "nmi", "acc_std"}}`` (means and the
+    population std over subsets). The subsets share seeds, so they are not independent runs:
+    an estimate of the effect of R, not a row."""
+    import itertools
+
+    import numpy as np
+
+    from graphcl.cluster import consensus_clustering
+    from graphcl.experiment import unpack_labels
+    from graphcl.metrics import evaluate_clustering
+
+    kept = {seed: [unpack_labels(g["labels"]) for g in grid] for grid, seed in zip(grids, seeds)
+            if all("labels" in g for g in grid)}
+    out = {}
+    for size in sizes:
+        scores = []
+        for subset in itertools.combinations(sorted(kept), size):
+            labels = consensus_clustering([p for seed in subset for p in kept[seed]], k, int(subset[0]), n_init)
+            result = evaluate_clustering(y, labels)
+            scores.append((result["acc"], result["nmi"]))
+        if scores:
+            arr = np.asarray(scores)
+            out[str(size)] = {"subsets": len(scores), "acc": float(arr[:, 0].mean()), "nmi": float(arr[:, 1].mean()),
+                              "acc_std": float(arr[:, 0].std())}
+    return out
+
+
 def main(argv=None) -> int:
     from graphcl.selection import SELECT_CRITERIA
 
@@ -163,6 +197,8 @@ def main(argv=None) -> int:
                    "first_grid_point": study["first"], "best_grid_point": study["best"],
                    "consensus": consensus_replay(grids, [{"acc": r.get("acc"), "nmi": r.get("nmi")} for r in res["runs"]],
                                                  data.y.numpy(), k, [r["seed"] for r in res["runs"]], n_init),
+                   "consensus_restarts": pooled_consensus_replay(grids, data.y.numpy(), k, [r["seed"] for r in res["runs"]],
+                                                                 n_init),
                    "max_input_modularity_mismatch": max(checks) if checks else None}
             rows.append(row)
             print(f"  {row['dataset']} ({len(row['seeds'])} seeds): " + ", ".join(
@@ -171,6 +207,9 @@ def main(argv=None) -> int:
             if cons["seeds"]:
                 print(f"  consensus of the grid ({cons['seeds']} seeds): {cons['acc']:.4f}/{cons['nmi']:.4f} "
                       f"(the run's choice on them: {cons['chosen_acc']} / {cons['chosen_nmi']})", flush=True)
+            for size, pooled in row["consensus_restarts"].items():
+                print(f"  consensus of {size} seeds' grids ({pooled['subsets']} subsets): {pooled['acc']:.4f}/"
+                      f"{pooled['nmi']:.4f}, ACC std {pooled['acc_std']:.4f}", flush=True)
     write_study(args.out, "selection_replay", "experiments/selection_replay.py", argv or sys.argv[1:], started, dirty,
                 criteria=args.criteria, rows=rows)
     print(f"written to {args.out}")

@@ -146,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "grid point's own clustering (best)")
     fit.add_argument("--restarts", type=int, default=1, metavar="R",
                      help="homogeneous methods: fit the configuration from R seeds (SEED*R .. SEED*R+R-1) and keep the "
-                          "best clustering by --select-criterion; summary.json lists every restart (docs/selection.md)")
+                          "best clustering by --select-criterion; summary.json lists every restart (docs/selection.md). "
+                          "With --select: fit the whole grid from those R seeds (R x the fits) and combine all of them")
     fit.add_argument("--save-model", action="store_true", help="also write the fitted estimator to model.pt in --out")
     fit.add_argument("--quiet", action="store_true", help="print nothing but errors (no progress bar)")
     fit.add_argument("-v", "--verbose", action="count", default=0, help="log milestones (-v) and every epoch (-vv)")
@@ -408,11 +409,9 @@ def cmd_fit(args) -> int:
         raise UsageError(f"{several}: not with --checkpoint, --resume or --log")
     if args.restarts < 1:
         raise UsageError(f"--restarts must be a positive integer, got {args.restarts}")
-    if args.select and args.restarts > 1:
-        raise UsageError("--restarts and --select: choose one (together they would fit 6 x R configurations)")
     if args.select_combine != "consensus" and not args.select:
         raise UsageError("--select-combine goes with --select")
-    if args.restarts > 1 and args.select_criterion == "modularity_gain":
+    if args.restarts > 1 and not args.select and args.select_criterion == "modularity_gain":
         raise UsageError("--select-criterion modularity_gain is for --select: the restarts share one input, so it "
                          "orders them as modularity does")
     _check_options(args)
@@ -438,7 +437,7 @@ def cmd_fit(args) -> int:
     criterion = {} if args.select_criterion is None else {"criterion": args.select_criterion}  # else each one's default
     positives = {} if args.select_max_positives is None else {"max_positives": args.select_max_positives}
     try:
-        if args.restarts > 1:
+        if args.restarts > 1 and not args.select:
             from graphcl.restarts import best_of_restarts
 
             restarted = best_of_restarts(args.method, data, k, params={**params, "device": args.device},
@@ -449,7 +448,7 @@ def cmd_fit(args) -> int:
             from graphcl.selection import select
 
             selection = select(args.method, data, k, params={**params, "device": args.device}, random_state=args.seed,
-                               **criterion, **positives, combine=args.select_combine,
+                               **criterion, **positives, combine=args.select_combine, restarts=args.restarts,
                                log=lambda text: _say(args, text))
             model = selection.estimator
         else:

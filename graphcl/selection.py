@@ -97,7 +97,8 @@ class SelectionResult:
         estimator: The fitted estimator of the chosen configuration (its ``embeddings_`` are
             the pipeline's embedding; its ``labels_`` the pipeline's clustering only when
             ``combine == "best"``: use :attr:`labels`).
-        choice: The chosen grid point: ``input_hops``, ``order``, ``temperature``.
+        choice: The chosen grid point: ``input_hops``, ``order``, ``temperature`` (and its
+            ``seed`` with ``restarts > 1``).
         grid: One dict per fitted grid point: its parameters, ``modularity``, ``conductance``,
             ``silhouette``, ``n_predicted_clusters``, ``fit_seconds``, and ``chosen``.
         criterion: The criterion the choice maximised (conductance: minimised).
@@ -106,6 +107,7 @@ class SelectionResult:
         skipped: One dict per influence order that was not fitted: ``order``,
             ``positive_pairs``, ``positives_per_node`` and ``max_positives``.
         combine: ``"best"`` or ``"consensus"`` (see :func:`select`).
+        restarts: How many seeds the grid was fitted from (see :func:`select`).
         consensus_labels: With ``combine == "consensus"``, the consensus clustering ``[N]`` of
             every grid point's labels; ``None`` otherwise.
         input_hops: ``choice["input_hops"]``: ``estimator.predict`` expects features propagated
@@ -122,6 +124,7 @@ class SelectionResult:
     skipped: List[Dict[str, Any]] = field(default_factory=list)
     combine: str = "consensus"
     consensus_labels: Optional[np.ndarray] = field(default=None, repr=False)
+    restarts: int = 1
 
     @property
     def labels(self) -> np.ndarray:
@@ -135,7 +138,7 @@ class SelectionResult:
         """The grid and the choice, JSON-ready (with ``combine == "consensus"`` also
         ``consensus``: the number of members, the consensus's cluster count and its NMI with
         each grid point's clustering, in grid order: label-free agreement, no labels read)."""
-        out = {"criterion": self.criterion, "combine": self.combine, "choice": dict(self.choice),
+        out = {"criterion": self.criterion, "combine": self.combine, "restarts": self.restarts, "choice": dict(self.choice),
                "grid": [dict(g) for g in self.grid], "skipped": [dict(g) for g in self.skipped]}
         if self.consensus_labels is not None:
             from sklearn.metrics import normalized_mutual_info_score
@@ -251,7 +254,8 @@ def _check_grid(grid: Mapping[str, Sequence[float]]) -> Dict[str, List[float]]:
 def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tensor] = None,
            params: Optional[Mapping[str, Any]] = None, grid: Optional[Mapping[str, Sequence[float]]] = None,
            criterion: str = DEFAULT_CRITERION, random_state: int = 0, silhouette_sample: int = 2000,
-           max_positives: Optional[float] = DEFAULT_MAX_POSITIVES, combine: str = "consensus", log=None) -> SelectionResult:
+           max_positives: Optional[float] = DEFAULT_MAX_POSITIVES, combine: str = "consensus", restarts: int = 1,
+           log=None) -> SelectionResult:
     r"""Fit ``method`` over a small grid and return the consensus of every fitted
     configuration's clustering (``combine="consensus"``, the default), or keep the best
     configuration by a label-free score (``combine="best"``).
@@ -282,6 +286,11 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
             estimator's ``kmeans_n_init`` restarts, seed ``random_state``) of all fitted grid
             points' clusterings. ``"best"``: the chosen grid point's. The grid, the scores and
             the choice (whose estimator gives the embedding) are the same either way.
+        restarts: ``R >= 1``: fit the whole grid (both stages) from ``R`` seeds,
+            ``random_state · R + i`` for ``i < R`` (:mod:`graphcl.restarts`' convention; ``R = 1``:
+            ``random_state`` itself), so ``R`` times the fits. The consensus then combines all
+            ``R × m`` clusterings; the choice is the best of the restarts' own choices by the
+            criterion. Each grid row records its ``seed`` when ``R > 1``.
         log: ``callable(str)`` told about each grid point (``None``: quiet).
 
     Returns:
@@ -295,6 +304,7 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     if missing:
         raise GraphclInputError(f"select searches the influence order and the temperature; {method!r} "
                                 f"({info.cls.__name__}) has no {' or '.join(missing)} to search")
+    restarts = check_int(restarts, "restarts")
     grid_values = _check_grid(grid or {})
     x, ei, ew = graph_inputs(data, edge_index)
     params = dict(params or {})
@@ -307,53 +317,64 @@ def select(method: str, data: Any, n_clusters: int, *, edge_index: Optional[Tens
     if params.get("cache", True) is False:
         private_cache = tempfile.mkdtemp(prefix="graphcl-select-")  # shared pretraining across the grid
         params["cache"] = private_cache
+    n_init = int(params.get("kmeans_n_init", info.cls().kmeans_n_init))
+    # the grid's seeds: random_state alone, or graphcl.restarts' convention for R restarts
+    seeds = [random_state] if restarts == 1 else [random_state * restarts + i for i in range(restarts)]
     inputs: Dict[int, Tensor] = {}
     fitted: Dict[tuple, Any] = {}
     grid_rows: List[Dict[str, Any]] = []
     sign = SELECT_CRITERIA[criterion]
-    input_modularity: Dict[int, float] = {}
+    input_modularity: Dict[Tuple[int, int], float] = {}
 
-    def fit(h: int, r: int, t: float) -> Dict[str, Any]:
+    def fit(seed: int, h: int, r: int, t: float) -> Dict[str, Any]:
         if h not in inputs:
-            inputs[h], input_modularity[h] = grid_input(x, ei, ew, h, n_clusters, random_state,
-                                                        int(params.get("kmeans_n_init", info.cls().kmeans_n_init)))
+            inputs[h], input_modularity[h, seed] = grid_input(x, ei, ew, h, n_clusters, seed, n_init)
+        elif (h, seed) not in input_modularity:
+            input_modularity[h, seed] = _kmeans_modularity(inputs[h], ei, ew, n_clusters, seed, n_init)
         est, scores = scored_fit(info.cls, n_clusters, inputs[h], ei, ew, silhouette_sample=silhouette_sample,
-                                 score_seed=random_state, order=r, temperature=t, random_state=random_state, **params)
-        row = {"input_hops": h, "order": r, "temperature": t, **scores, "input_modularity": input_modularity[h],
-               "modularity_gain": scores["modularity"] - input_modularity[h]}
-        fitted[(h, r, t)] = est
+                                 score_seed=seed, order=r, temperature=t, random_state=seed, **params)
+        row = {"input_hops": h, "order": r, "temperature": t, **scores, "input_modularity": input_modularity[h, seed],
+               "modularity_gain": scores["modularity"] - input_modularity[h, seed]}
+        if restarts > 1:
+            row = {"seed": seed, **row}
+        fitted[id(row)] = est
         grid_rows.append(row)
         if log is not None:
-            log(f"select {method}: input_hops={h} order={r} temperature={t:g}: {scores_text(row)}")
+            log(f"select {method}: {f'seed {seed}: ' if restarts > 1 else ''}input_hops={h} order={r} "
+                f"temperature={t:g}: {scores_text(row)}")
         return row
 
     def best(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
         return max(rows, key=lambda row: sign * row[criterion])  # first of equals: grid order
 
+    picks = []
     try:
-        stage1 = [fit(h, r, base_t) for h in grid_values["input_hops"] for r in orders]
-        top = best(stage1)
-        stage2 = [fit(top["input_hops"], top["order"], base_t * s) for s in grid_values["temperature_scale"]
-                  if s != 1.0]
-        chosen = best([top] + stage2)
+        for seed in seeds:  # each restart: the coordinate-wise grid from its own seed
+            stage1 = [fit(seed, h, r, base_t) for h in grid_values["input_hops"] for r in orders]
+            top = best(stage1)
+            stage2 = [fit(seed, top["input_hops"], top["order"], base_t * s) for s in grid_values["temperature_scale"]
+                      if s != 1.0]
+            picks.append(best([top] + stage2))
     finally:
         if private_cache is not None:
             shutil.rmtree(private_cache, ignore_errors=True)
+    chosen = best(picks)  # over the restarts' own choices (first of equals: the earlier restart)
     for row in grid_rows:
         row["chosen"] = row is chosen
     choice = {k: chosen[k] for k in ("input_hops", "order", "temperature")}
-    grid_labels = [fitted[(row["input_hops"], row["order"], row["temperature"])].labels_ for row in grid_rows]
+    if restarts > 1:
+        choice["seed"] = chosen["seed"]
+    grid_labels = [fitted[id(row)].labels_ for row in grid_rows]
     consensus = None
     if combine == "consensus":
         from graphcl.cluster import consensus_clustering
 
-        n_init = int(params.get("kmeans_n_init", info.cls().kmeans_n_init))
         consensus = consensus_clustering(grid_labels, n_clusters, random_state, n_init)
         if log is not None:
             log(f"select {method}: consensus of {len(grid_labels)} grid points, "
                 f"{len(np.unique(consensus))} clusters")
-    return SelectionResult(fitted[(choice["input_hops"], choice["order"], choice["temperature"])], choice, grid_rows,
-                           criterion, grid_labels, skipped, combine, consensus)
+    return SelectionResult(fitted[id(chosen)], choice, grid_rows, criterion, grid_labels, skipped, combine, consensus,
+                           restarts)
 
 
 def grid_input(x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], hops: int, n_clusters: int, seed: int,

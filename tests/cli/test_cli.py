@@ -563,9 +563,19 @@ def test_fit_restarts_keeps_the_best_seed_by_modularity(tiny20, tmp_path, capsys
     assert len(np.unique(labels)) == chosen[0]["n_predicted_clusters"]
 
 
+def test_fit_select_with_restarts_combines_every_seeds_grid(tiny20, tmp_path, capsys):
+    out = tmp_path / "sr"
+    code, _, err = run(capsys, "fit", "--method", "pamc", *_user(tiny20), "--epochs", 2, "--config", tiny20 / "tiny.yaml",
+                       "--out", out, "--quiet", "--select", "--restarts", 2, "--seed", 1)
+    assert code == 0, err
+    sel = json.loads((out / "summary.json").read_text())["selection"]
+    assert sel["restarts"] == 2 and [g["seed"] for g in sel["grid"]] == [2] * 6 + [3] * 6  # SEED*R .. SEED*R+R-1
+    assert sel["consensus"]["members"] == 12 and sel["choice"]["seed"] in (2, 3)
+    assert "restarts" not in json.loads((out / "summary.json").read_text())  # not graphcl.restarts' best-of-R
+
+
 @pytest.mark.parametrize("extra, needle", [
     (["--method", "meow", "--dataset", "acm"], "--restarts works on homogeneous methods"),
-    (["--method", "pamc", "--select"], "--restarts and --select"),
     (["--method", "pamc", "--log", "x.log"], "not with --checkpoint, --resume or --log"),
     (["--method", "pamc", "--select-criterion", "modularity_gain"], "modularity_gain is for --select"),
 ])

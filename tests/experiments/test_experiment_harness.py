@@ -323,7 +323,8 @@ def test_selected_script_default_and_folders_follow_graphcl_selection():
     for method in ("scgc_star", "pamc"):
         for criterion in (DEFAULT_CRITERION, "modularity"):
             for combine in COMBINE:
-                args = argparse.Namespace(method=method, config=None, epochs=None, criterion=criterion, combine=combine)
+                args = argparse.Namespace(method=method, config=None, epochs=None, criterion=criterion, combine=combine,
+                                          restarts=1)
                 cfg, folder, flags = selected.adjust(args, {})
                 assert cfg["criterion"] == criterion and flags == ["--criterion", criterion, "--combine", combine]
                 # recorded unless "best": the files written before the option (all "best") stay comparable
@@ -338,6 +339,10 @@ def test_selected_script_default_and_folders_follow_graphcl_selection():
                        ("pamc", DEFAULT_CRITERION, "best"): "selected_pamc_best",
                        ("pamc", "modularity", "consensus"): "selected_pamc_modularity",
                        ("pamc", "modularity", "best"): "selected_pamc_modularity_best"}
+    args = argparse.Namespace(method="scgc_star", config=None, epochs=None, criterion=DEFAULT_CRITERION,
+                              combine="consensus", restarts=3)
+    cfg, folder, flags = selected.adjust(args, {})
+    assert folder == "selected_restarts3" and cfg["restarts"] == 3 and flags[-2:] == ["--restarts", "3"]
 
 
 def test_restarts_script_keeps_the_best_restart_and_records_every_one(tmp_path):
@@ -449,6 +454,7 @@ def test_study_tables_tell_the_folders_of_one_method_apart():
     assert labels["selected_modularity_best"] == "SCGC*, selected (chosen by modularity)"
     assert labels["selected_modularity_gain_best"] == "SCGC*, selected (chosen by modularity gain)"
     assert labels["selected_modularity"] == "SCGC*, selected (consensus of the grid, modularity's temperatures)"
+    assert make_tables.method_label("selected_restarts3") == f"{make_tables.METHOD_LABEL['selected']}, the grid fitted from 3 seeds"
     assert labels["scgc_star_restarts5"] == "SCGC*, best of 5 restarts by modularity"
     runs = [{"seed": s, "final_loss": 1.0 - s / 10, "acc": 0.5 + s / 10, "nmi": 0.5} for s in range(3)]
     lines = make_tables.restart_tables({("scgc_star", "cora"): {"runs": runs}, ("selected_modularity_best", "cora"): {"runs": runs}})
@@ -568,6 +574,12 @@ def test_selection_replay_scores_the_consensus_of_each_kept_grid():
     assert out["chosen_acc"] == 0.7 and out["acc"] == evaluate_clustering(y, consensus_clustering(members, 3, 4, 5))["acc"]
     assert all(evaluate_clustering(y, p)["acc"] < 0.9 for p in members) and out["acc"] > 0.95  # better than every member
     assert selection_replay.consensus_replay([[{}]], [{"acc": 0.5, "nmi": 0.5}], y, 3, [0], 5) == {"seeds": 0}
+    # R seeds' grids pooled: every R-subset of the kept grids, as select(restarts=R) combines them
+    grids = [[{"labels": pack_labels(p)} for p in members[:2]], [{"labels": pack_labels(p)} for p in members[2:4]],
+             [{"labels": pack_labels(members[4])}], [{}]]
+    pooled = selection_replay.pooled_consensus_replay(grids, y, 3, [7, 8, 9, 10], n_init=5)
+    assert pooled["2"]["subsets"] == 3 and pooled["3"]["subsets"] == 1  # seed 10 kept no partitions
+    assert pooled["3"]["acc"] == evaluate_clustering(y, consensus_clustering(members, 3, 7, 5))["acc"]
 
 
 def test_pooled_selection_counts_a_grid_recorded_in_two_files_once():

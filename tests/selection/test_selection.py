@@ -104,6 +104,32 @@ def test_consensus_combines_the_same_grid_and_never_reads_labels(one_thread):
         np.testing.assert_array_equal(select("scgc_star", other, 3, params=SMALL, combine="consensus").labels, res.labels)
 
 
+def test_restarts_fit_the_grid_from_each_seed_and_combine_all_of_them(one_thread):
+    from graphcl.cluster import consensus_clustering
+
+    g = graph(3)
+    res = select("scgc_star", g, 3, params=SMALL, restarts=2, random_state=1)
+    assert res.restarts == 2 and len(res.grid) == 12 and [r["seed"] for r in res.grid] == [2] * 6 + [3] * 6
+    # each restart is the one-seed pipeline from its seed (graphcl.restarts' seeds: 1 * 2 + i)
+    picks = []
+    for i, seed in enumerate((2, 3)):
+        one = select("scgc_star", g, 3, params=SMALL, random_state=seed)
+        picks.append(next(r for r in one.grid if r["chosen"])["silhouette"])
+        assert "seed" not in one.grid[0] and one.summary()["restarts"] == 1
+        rows = res.grid[6 * i: 6 * i + 6]
+        assert [{k: v for k, v in r.items() if k not in ("seed", "chosen", "fit_seconds")} for r in rows] == \
+            [{k: v for k, v in r.items() if k not in ("chosen", "fit_seconds")} for r in one.grid]
+        for a, b in zip(res.grid_labels[6 * i: 6 * i + 6], one.grid_labels):
+            np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(res.labels, consensus_clustering(res.grid_labels, 3, 1, SMALL["kmeans_n_init"]))
+    chosen = next(r for r in res.grid if r["chosen"])
+    assert sum(r["chosen"] for r in res.grid) == 1 and res.choice["seed"] == chosen["seed"]
+    assert chosen["silhouette"] == max(picks)  # the best of the restarts' own choices
+    assert res.summary()["restarts"] == 2 and res.summary()["consensus"]["members"] == 12
+    with pytest.raises(GraphclInputError, match="restarts"):
+        select("scgc_star", g, 3, params=SMALL, restarts=0)
+
+
 def test_bad_selection_arguments():
     g = graph()
     with pytest.raises(GraphclInputError, match="combine must be one of"):
