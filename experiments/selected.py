@@ -41,8 +41,9 @@ COMBINE = ("consensus", "best")  # graphcl.selection.COMBINE, the default first 
 
 
 class SelectingEstimator:
-    """``fit`` runs :func:`graphcl.selection.select` and exposes the chosen estimator's results
-    (what :func:`homogeneous_runner.run_one` reads) plus ``selection_``."""
+    """``fit`` runs :func:`graphcl.selection.select` and exposes what
+    :func:`homogeneous_runner.run_one` reads: the pipeline's labels (the consensus, or the chosen
+    grid point's), the chosen estimator's embedding and loss history, plus ``selection_``."""
 
     def __init__(self, method: str, criterion: str, n_clusters: int, random_state: int, device: str,
                  combine: str = COMBINE[0], restarts: int = 1, **params) -> None:
