@@ -346,8 +346,8 @@ def short_label(method: str) -> str:
     if "_restarts" in method:
         return method_label(method)
     if method == "selected" or method.startswith("selected_"):  # selected[_<method>][_<criterion>][_best]
-        token = method[len("selected_"):].split("_")[0] if method != "selected" else ""
-        base = METHOD_LABEL[token] if token in METHOD_LABEL and token not in ("selected",) else METHOD_LABEL["scgc_star"]
+        token = method.partition("_")[2].split("_")[0]  # a method's folder (selected_pamc...), else SCGC*'s
+        base = METHOD_LABEL.get(token, METHOD_LABEL["scgc_star"])
         return f"{base}, selected{_chosen_by(method)}"
     return method_label(method).split(",")[0]
 

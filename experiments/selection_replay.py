@@ -78,6 +78,15 @@ def partition_scores(grid: list, x, seed: int, silhouette_sample: int = 2000) ->
     return True
 
 
+def kept_partitions(grids: list, seeds: list) -> dict:
+    """``{seed: [labels of each grid point]}`` for the grids whose every point kept its packed
+    partition (runs from before they were kept are left out)."""
+    from graphcl.experiment import unpack_labels
+
+    return {seed: [unpack_labels(g["labels"]) for g in grid] for grid, seed in zip(grids, seeds)
+            if all("labels" in g for g in grid)}
+
+
 def consensus_replay(grids: list, chosen: list, y, k: int, seeds: list, n_init: int) -> dict:
     """What ``select(..., combine="consensus")`` would have returned on each recorded grid
     that kept its partitions, scored against ``y`` after the fact: ``acc``/``nmi`` (means over
@@ -86,14 +95,14 @@ def consensus_replay(grids: list, chosen: list, y, k: int, seeds: list, n_init: 
     import numpy as np
 
     from graphcl.cluster import consensus_clustering
-    from graphcl.experiment import unpack_labels
     from graphcl.metrics import evaluate_clustering
 
+    kept = kept_partitions(grids, seeds)
     per_seed = []
-    for grid, run_scores, seed in zip(grids, chosen, seeds):
-        if not all("labels" in g for g in grid):
+    for run_scores, seed in zip(chosen, seeds):
+        if seed not in kept:
             continue
-        labels = consensus_clustering([unpack_labels(g["labels"]) for g in grid], k, int(seed), n_init)
+        labels = consensus_clustering(kept[seed], k, int(seed), n_init)
         scores = evaluate_clustering(y, labels)
         per_seed.append({"seed": seed, "acc": scores["acc"], "nmi": scores["nmi"],
                          "n_predicted_clusters": int(len(np.unique(labels))),
@@ -117,11 +126,9 @@ def pooled_consensus_replay(grids: list, y, k: int, seeds: list, n_init: int, si
     import numpy as np
 
     from graphcl.cluster import consensus_clustering
-    from graphcl.experiment import unpack_labels
     from graphcl.metrics import evaluate_clustering
 
-    kept = {seed: [unpack_labels(g["labels"]) for g in grid] for grid, seed in zip(grids, seeds)
-            if all("labels" in g for g in grid)}
+    kept = kept_partitions(grids, seeds)
     out = {}
     for size in sizes:
         scores = []

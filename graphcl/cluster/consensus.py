@@ -30,7 +30,7 @@ from typing import Sequence
 import numpy as np
 
 from graphcl.errors import GraphclInputError
-from graphcl.validation import check_int
+from graphcl.validation import check_int, check_n_clusters
 
 __all__ = ["consensus_clustering", "membership_matrix"]
 
@@ -93,7 +93,7 @@ def consensus_clustering(partitions: Sequence[np.ndarray], n_clusters: int, rand
     from sklearn.cluster import KMeans
 
     h = membership_matrix(partitions)
-    n_clusters = check_int(n_clusters, "n_clusters", minimum=2, maximum=h.shape[0])
+    n_clusters = check_n_clusters(n_clusters, h.shape[0])
     random_state = check_int(random_state, "random_state", minimum=0, maximum=2**32 - 1)
     n_init = check_int(n_init, "n_init")
     km = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=random_state).fit(h)
