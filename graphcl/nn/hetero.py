@@ -9,7 +9,7 @@ and passed to ``forward``, so one module serves any number of meta-path graphs.
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -168,14 +168,97 @@ class StandardizedGCN(nn.Module):
             nn.init.uniform_(lin.weight, -bound, bound)
         self.act.reset_parameters()
 
-    def forward(self, x: Tensor, adj: SparseOperator) -> Tensor:
+    def propagate(self, x: Tensor, adj: SparseOperator) -> Tensor:
+        r"""The two layers without the standardisation: :math:`Z` ``[N, channels]``."""
         h = self.act(spmm(adj, dropout(self.lin1(x), self.dropout, self.training)))
-        z = spmm(adj, dropout(self.lin2(h), self.dropout, self.training))
+        return spmm(adj, dropout(self.lin2(h), self.dropout, self.training))
+
+    def forward(self, x: Tensor, adj: SparseOperator) -> Tensor:
+        z = self.propagate(x, adj)
         var, mean = torch.var_mean(z, unbiased=False)
         return (z - mean) / torch.sqrt(var + 1e-5)
 
+    def normalized(self, x: Tensor, adj: SparseOperator) -> Tensor:
+        r"""Unit rows of the output, :math:`\mathrm{norm}(\mathrm{out}) = \mathrm{norm}(Z - \mathrm{mean}(Z))`:
+        the standardisation's scale :math:`1/\sqrt{\mathrm{var}(Z) + 10^{-5}} > 0` is common to
+        all entries, so the row normalisation removes it (and its gradient is zero). The
+        variance is skipped: the same function, one reduction and two passes over ``[N, channels]``
+        fewer, forward and backward (values equal to rounding)."""
+        z = self.propagate(x, adj)
+        return F.normalize(z - z.mean(), dim=1)
+
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.channels}, dropout={self.dropout})"
+
+
+_BLOCK_ELEMENTS = 1 << 20  # rows per block of the attention's summary: about 2^20 entries (4 MB)
+
+
+def _tanh_blocks(z: Tensor, weight: Tensor, bias: Tensor, block: int):
+    """``(rows, tanh(W z[rows] + b))`` for consecutive row blocks of ``z``."""
+    for s in range(0, z.size(0), block):
+        rows = slice(s, s + block)
+        yield rows, torch.tanh(torch.addmm(bias, z[rows], weight.t()))
+
+
+class _SemanticAttentionFn(torch.autograd.Function):
+    r"""Semantic attention over a list of views, in row blocks: ``(z [N, c], beta [V])``.
+
+    Forward: :math:`s_v = \frac1N\sum_i t_{vi}`, :math:`t_{vi} = \tanh(W z_v(i) + b)` (row
+    blocks), :math:`\beta = \mathrm{softmax}(S a^\top)`, :math:`z = \sum_v \beta_v z_v`.
+    Backward, with :math:`g = \partial/\partial z` and :math:`\gamma_v = \partial/\partial\beta_v
+    + \langle g, z_v\rangle`: :math:`\partial/\partial w_v = \beta_v(\gamma_v - \sum_u \beta_u\gamma_u)`
+    (the scores), :math:`\partial/\partial a = \sum_v (\partial/\partial w_v)\, s_v`,
+    :math:`\partial/\partial s_v = (\partial/\partial w_v)\, a`, and, recomputing each block's
+    :math:`t`: :math:`\partial/\partial z_v(i) = \beta_v g_i + \frac1N (\partial_{s_v} \odot (1 - t_{vi}^2)) W`,
+    :math:`\partial/\partial W = \frac1N\sum_{v,i} (\partial_{s_v} \odot (1 - t_{vi}^2))^\top z_v(i)`,
+    :math:`\partial/\partial b = \frac1N\sum_{v,i} \partial_{s_v} \odot (1 - t_{vi}^2)`.
+    Keeps the views and ``[V, c]`` summaries only; each view's gradient is one ``[N, c]`` tensor.
+    """
+
+    @staticmethod
+    def forward(ctx, weight: Tensor, bias: Tensor, att: Tensor, *views: Tensor):  # type: ignore[override]
+        n, c = views[0].shape
+        block = max(1, _BLOCK_ELEMENTS // max(1, c))
+        summary = views[0].new_zeros(len(views), weight.size(0))
+        for v, z in enumerate(views):
+            for _, t in _tanh_blocks(z, weight, bias, block):
+                summary[v] += t.sum(dim=0)
+        summary.div_(n)
+        beta = torch.softmax((summary @ att.t()).squeeze(1), dim=0)
+        out = views[0] * beta[0]
+        for v in range(1, len(views)):
+            out.add_(views[v] * beta[v])
+        ctx.save_for_backward(weight, bias, att, summary, beta, *views)
+        ctx.block = block
+        return out, beta
+
+    @staticmethod
+    def backward(ctx, grad_z: Tensor, grad_beta: Tensor):  # type: ignore[override]
+        weight, bias, att, summary, beta, *views = ctx.saved_tensors
+        n = views[0].size(0)
+        gamma = grad_beta + torch.stack([(grad_z * z).sum() for z in views])
+        grad_scores = beta * (gamma - (beta * gamma).sum())  # softmax backward, [V]
+        grad_att = (grad_scores @ summary).unsqueeze(0) if ctx.needs_input_grad[2] else None
+        grad_summary = grad_scores.unsqueeze(1) * att / n  # [V, c], the 1/N of the mean folded in
+        need_w, need_b = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        grad_w = torch.zeros_like(weight) if need_w else None
+        grad_b = torch.zeros_like(bias) if need_b else None
+        grad_views = []
+        for v, z in enumerate(views):
+            need_z = ctx.needs_input_grad[3 + v]
+            gz = torch.mul(grad_z, beta[v]) if need_z else None
+            if need_z or need_w or need_b:
+                for rows, t in _tanh_blocks(z, weight, bias, ctx.block):
+                    g = t.mul_(t).neg_().add_(1.0).mul_(grad_summary[v])  # d/d(pre-activation), [block, c]
+                    if need_z:
+                        gz[rows].addmm_(g, weight)
+                    if need_w:
+                        grad_w.addmm_(g.t(), z[rows])
+                    if need_b:
+                        grad_b += g.sum(dim=0)
+            grad_views.append(gz)
+        return (grad_w, grad_b, grad_att, *grad_views)
 
 
 class SemanticAttention(nn.Module):
@@ -185,12 +268,17 @@ class SemanticAttention(nn.Module):
         w_v = a^\top \frac{1}{N}\sum_i \tanh(W z_v(i) + b), \quad
         \beta = \mathrm{softmax}(w), \quad z = \sum_v \beta_v z_v
 
+    The summaries :math:`\frac1N\sum_i \tanh(W z_v(i) + b)` are computed, and differentiated, in
+    row blocks, and the views are never stacked: autograd keeps the ``V`` views themselves and
+    nothing of size ``V × N × channels`` besides; the backward pass writes one gradient per view.
+
     Args:
         channels: Embedding size.
         dropout: Dropout on the attention vector ``a``.
 
     Shapes:
-        - **views**: ``[V, N, channels]`` -> ``(z [N, channels], beta [V])``.
+        - **views**: ``V`` tensors ``[N, channels]`` (a list, or one ``[V, N, channels]``
+          tensor) -> ``(z [N, channels], beta [V])``.
     """
 
     def __init__(self, channels: int, dropout: float = 0.0) -> None:
@@ -206,13 +294,16 @@ class SemanticAttention(nn.Module):
         nn.init.zeros_(self.lin.bias)
         nn.init.xavier_normal_(self.att, gain=1.414)
 
-    def forward(self, views: Tensor) -> Tuple[Tensor, Tensor]:
-        if views.dim() != 3 or views.size(2) != self.channels:
-            raise GraphclInputError(f"views must have shape [V, N, {self.channels}], got {tuple(views.shape)}")
-        summary = torch.tanh(self.lin(views)).mean(dim=1)  # [V, c]
+    def forward(self, views: Union[Tensor, Sequence[Tensor]]) -> Tuple[Tensor, Tensor]:
+        views = list(views.unbind(0)) if isinstance(views, Tensor) and views.dim() == 3 else views
+        if isinstance(views, Tensor) or len(views) == 0 or any(
+                v.dim() != 2 or v.size(1) != self.channels or v.size(0) != views[0].size(0) for v in views):
+            shape = tuple(views.shape) if isinstance(views, Tensor) else [tuple(v.shape) for v in views]
+            raise GraphclInputError(f"views must be V >= 1 tensors [N, {self.channels}] (or one [V, N, "
+                                    f"{self.channels}] tensor), got {shape}")
         att = dropout(self.att, self.dropout, self.training)
-        beta = torch.softmax((summary @ att.t()).squeeze(1), dim=0)
-        return torch.einsum("v,vnc->nc", beta, views), beta
+        z, beta = _SemanticAttentionFn.apply(self.lin.weight, self.lin.bias, att, *views)
+        return z, beta
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.channels})"

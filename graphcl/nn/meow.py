@@ -43,8 +43,9 @@ class MEOWNetwork(nn.Module):
         dropout: Dropout of projections, context terms and GCN layers.
         attention_dropout: Dropout on the attention vector.
         recompute: Keep only the inputs and outputs of each view (context encoder, two GCN
-            layers, normalisation), of the coarse view, of the attention and of the projection
-            head for the backward pass, and recompute their insides during it
+            layers, normalisation), of the coarse view and of the projection head for the
+            backward pass, and recompute their insides during it (the attention keeps only the
+            views in any case)
             (:func:`torch.utils.checkpoint.checkpoint`, dropout masks replayed from the saved RNG
             state): the same values and gradients, bit for bit, with about a third of the saved
             ``[N, h]`` activations, for about one more forward pass per step.
@@ -91,7 +92,7 @@ class MEOWNetwork(nn.Module):
     def _view(self, h: Tensor, m: int, adj: SparseOperator, *contexts: Tensor) -> Tensor:
         """One fine view: ``norm g(F_m, A)``, ``F_m`` the context encoding of ``h`` (or ``h``)."""
         x = self.context_encoders[m](h, list(contexts)) if contexts else h
-        return nn.functional.normalize(self.gcn(x, adj), dim=1)
+        return self.gcn.normalized(x, adj)
 
     def _run(self, fn, *args: Any) -> Tensor:
         """``fn(*args)``, recomputed in the backward pass when ``recompute`` and training."""
@@ -129,7 +130,7 @@ class MEOWNetwork(nn.Module):
             contexts = [means[k] for k in self.metapath_contexts[m]]
             views.append(self._run(self._view, h, m, adj, *contexts))
             views.append(self._run(self._view, h_masked, m, adj_masked, *contexts))
-        z, self.view_weights_ = self._run(self.attention, torch.stack(views))
+        z, self.view_weights_ = self.attention(views)  # keeps only the views (row-block summaries)
         return z, self._run(self.gcn, h, coarse_graph)
 
     def project(self, z: Tensor) -> Tensor:

@@ -76,6 +76,24 @@ def test_standardized_gcn_equals_dense_formula():
     assert torch.allclose(gcn(x, adj), expected, atol=1e-5)
 
 
+def test_standardized_gcn_normalized_equals_normalized_output():
+    """``normalized`` skips the variance: the row normalisation removes the common scale, so
+    values and gradients (x and every parameter) equal ``normalize(gcn(x, adj))``."""
+    torch.manual_seed(0)
+    n, c = 30, 5
+    ei = torch.randint(0, n, (2, 90))
+    adj = sparse_operator(ei, torch.rand(90, dtype=torch.float64), n)
+    adj.mat, adj.mat_t = adj.mat.to(torch.float64), adj.mat_t.to(torch.float64)
+    gcn = StandardizedGCN(c).double().eval()
+    x = torch.randn(n, c, dtype=torch.float64, requires_grad=True)
+    g = torch.randn(n, c, dtype=torch.float64)
+    params = [x, *gcn.parameters()]
+    got, want = gcn.normalized(x, adj), torch.nn.functional.normalize(gcn(x, adj), dim=1)
+    assert torch.allclose(got, want, atol=1e-12)
+    for a, b in zip(torch.autograd.grad((got * g).sum(), params), torch.autograd.grad((want * g).sum(), params)):
+        assert torch.allclose(a, b, atol=1e-10)
+
+
 def test_semantic_attention_equals_formula():
     att = SemanticAttention(3).eval()
     views = torch.randn(4, 5, 3)
@@ -86,6 +104,35 @@ def test_semantic_attention_equals_formula():
     assert torch.allclose(z, sum(b * v for b, v in zip(expected_beta, views)), atol=1e-6)
     with pytest.raises(GraphclInputError):
         att(torch.randn(5, 3))
+
+
+def test_semantic_attention_blocks_and_gradients_equal_stacked_formula(monkeypatch):
+    """The row-block summary and the list-weighted sum give the stacked formula's values and
+    gradients (every parameter and every view), with blocks that do not divide N."""
+    import graphcl.nn.hetero as hetero
+
+    monkeypatch.setattr(hetero, "_BLOCK_ELEMENTS", 8 * 77)  # 77-row blocks, a ragged last one
+    torch.manual_seed(0)
+    att = SemanticAttention(8).double()
+    views = [torch.randn(1000, 8, dtype=torch.float64, requires_grad=True) for _ in range(3)]
+
+    def stacked(vs):
+        st = torch.stack(vs)
+        beta = torch.softmax((torch.tanh(att.lin(st)).mean(dim=1) @ att.att.t()).squeeze(1), 0)
+        return torch.einsum("v,vnc->nc", beta, st), beta
+
+    g, gb = torch.randn(1000, 8, dtype=torch.float64), torch.arange(3.0, dtype=torch.float64)
+    params = [*views, att.lin.weight, att.lin.bias, att.att]
+    (z, beta), (zr, br) = att(views), stacked(views)
+    assert torch.allclose(z, zr, atol=1e-12) and torch.allclose(beta, br, atol=1e-12)
+    got = torch.autograd.grad((z * g).sum() + (beta * gb).sum(), params)
+    want = torch.autograd.grad((zr * g).sum() + (br * gb).sum(), params)
+    for a, b in zip(got, want):
+        assert torch.allclose(a, b, atol=1e-12)
+    z_t, beta_t = att(torch.stack(views))  # one [V, N, c] tensor: the same
+    assert torch.equal(z_t, z) and torch.equal(beta_t, beta)
+    with pytest.raises(GraphclInputError):
+        att([views[0], views[1][:10]])  # views of different sizes
 
 
 def test_projection_head_unit_rows():
