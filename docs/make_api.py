@@ -19,7 +19,7 @@ sys.path.insert(0, str(HERE.parent))
 #: The public modules, in the order of the reference.
 MODULES = ("graphcl", "graphcl.data", "graphcl.ops", "graphcl.nn", "graphcl.losses", "graphcl.cluster", "graphcl.registry",
            "graphcl.metrics", "graphcl.models", "graphcl.distributed", "graphcl.checkpoint", "graphcl.progress",
-           "graphcl.plot", "graphcl.selection", "graphcl.restarts")
+           "graphcl.plot", "graphcl.selection", "graphcl.restarts", "graphcl.memory")
 
 
 def summary(obj) -> str:

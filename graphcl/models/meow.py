@@ -33,6 +33,7 @@ from graphcl.data.metapath_inputs import (
 )
 from graphcl.errors import GraphclInputError
 from graphcl.losses.meow import estimate_pairs_seconds
+from graphcl.memory import release_free_heap
 from graphcl.models.base import (
     EmbeddingConvergence,
     GraphclEstimator,
@@ -152,13 +153,14 @@ class MEOW(GraphclEstimator):
             before the ablation of docs/meow.md).
         pathsim_ties: ``"seeded"`` (graphcl) or ``"numpy"`` (the reference's tie order at the
             PathSim top-k cut; :func:`graphcl.data.pathsim_topk`).
-        recompute: Recompute the encoder's views, coarse view, attention and projection head
-            in the backward pass instead of keeping their activations
+        recompute: Recompute the encoder's views, coarse view and projection head in the
+            backward pass instead of keeping their activations
             (:class:`graphcl.nn.MEOWNetwork`'s ``recompute``): the same training, bit for bit,
             with less peak memory, for about one more forward pass per epoch (docs/meow.md
-            "Linear-time MEOW"). ``"auto"``: on when the activations it saves would exceed
-            :attr:`RECOMPUTE_AUTO_BYTES` (about ``60 · N · embedding_dim`` floats are kept
-            without it). ``False`` here, ``"auto"`` in :class:`MEOWLinear`; the choice made is
+            "Linear-time MEOW"); the C heap's freed pages are also returned to the system
+            before each backward pass (:func:`graphcl.memory.release_free_heap`). ``"auto"``:
+            on when the activations it saves would exceed :attr:`RECOMPUTE_AUTO_BYTES` (about
+            ``60 · N · embedding_dim`` floats are kept without it). ``False`` here, ``"auto"`` in :class:`MEOWLinear`; the choice made is
             ``network_.recompute``.
         featureless: What a node type without features gets: ``"svd"`` (graphcl's default: a
             featureless target gets the rank-64 approximation of its meta-path-smoothed one-hot
@@ -439,7 +441,8 @@ class MEOW(GraphclEstimator):
     #: ``recompute="auto"`` recomputes once the activations kept without it exceed this many bytes.
     RECOMPUTE_AUTO_BYTES = 1 << 30
     #: ``[N, embedding_dim]`` float tensors autograd keeps per step without ``recompute`` (56.6
-    #: measured on the scaling bench's two meta-paths, docs/meow.md), rounded up.
+    #: measured on the scaling bench's two meta-paths, docs/meow.md, before the row-block
+    #: attention removed about eight of them), rounded up.
     SAVED_ACTIVATIONS = 60
 
     def _recompute(self, num_target: int) -> bool:
@@ -474,6 +477,8 @@ class MEOW(GraphclEstimator):
     def _train(self, inputs: MetaPathInputs, device: torch.device, graph: Dict[str, Any],
                state: Optional[Dict[str, Any]] = None) -> None:
         net = self._network(self._network_args(inputs)).to(device)
+        if net.recompute:  # memory binds: what building the inputs freed leaves before training
+            release_free_heap()
         loss_fn = self._make_loss(inputs).to(device)
         optimizer = torch.optim.Adam(list(net.parameters()) + list(loss_fn.parameters()), lr=self.lr,
                                      weight_decay=self.weight_decay)
@@ -493,6 +498,8 @@ class MEOW(GraphclEstimator):
                 last_z[0] = z.detach()
             terms = self._loss(loss_fn, net, z, zc)
             optimizer.zero_grad(set_to_none=True)
+            if net.recompute:  # memory binds: the loss's freed blocks leave before the backward's peak
+                release_free_heap()
             terms["loss"].backward()
             optimizer.step()
             return {k: float(v.detach()) for k, v in terms.items()}
