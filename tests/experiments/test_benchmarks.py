@@ -93,6 +93,7 @@ def test_bench_hetero_scaling_small(tmp_path):
         assert r["n_targets"] == 400 and 0 <= r["acc"] <= 1 and r["peak_memory_mb"] > 0
         assert r["git_commit"] and r["started_at"] and "bench_hetero_scaling.py" in r["command"]
         assert {"method", "n_targets", "epoch_seconds", "peak_memory_mb", "acc"} <= set(r)
+        assert r["thp"] is True  # the workers' THP_MEM_ALLOC_ENABLE=1, recorded
     assert all(r["epochs"] == 2 and r["epoch_seconds"] > 0 for r in rows[1:])
     assert "| 400 | meow_linear | 2 |" in md.read_text()  # recompute="auto": off at 400 targets
     proc = run(args, tmp_path)  # finished runs are kept and skipped
@@ -111,3 +112,4 @@ def test_bench_hetero_scaling_markdown_reports_a_refusal():
                     "estimated_epoch_seconds": 256137.3, "peak_memory_mb": 900.0, "load_average_at_end": [1.0]}]
     text = bench.to_markdown(res)
     assert "| 1,000,000 | meow | refused | ≈256,137 (estimate) |" in text and "negatives='meta'" in text
+    assert "| 1.0 | – |" in text  # a row without the THP record
