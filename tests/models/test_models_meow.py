@@ -360,6 +360,21 @@ def test_recompute_trains_bit_identically(cls):
     assert np.array_equal(a.labels_, b.labels_)
 
 
+def test_recompute_releases_freed_heap_before_each_backward(monkeypatch):
+    """When memory binds (recompute on) the freed heap goes back to the system once after the
+    inputs and once per epoch before the backward pass; not otherwise."""
+    import graphcl.models.meow as meow_module
+
+    calls = []
+    monkeypatch.setattr(meow_module, "release_free_heap", lambda: calls.append(1) or True)
+    data = planted_hetero(seed=2)
+    kw = dict(SMALL, epochs=3, patience=None, random_state=1)
+    MEOW(3, recompute=False, **kw).fit(data)
+    assert calls == []
+    MEOW(3, recompute=True, **kw).fit(data)
+    assert len(calls) == 1 + 3
+
+
 @pytest.mark.parametrize("bad", ["yes", 1, None])
 def test_recompute_must_be_a_bool_or_auto(bad):
     with pytest.raises(GraphclInputError, match="recompute must be True, False or 'auto'"):
