@@ -134,6 +134,29 @@ class MetaPathContextEncoder(nn.Module):
         return f"{self.__class__.__name__}(contexts={self.num_contexts}, channels={self.channels})"
 
 
+class _PReLULinear(torch.autograd.Function):
+    r"""``PReLU(s) W^T`` keeping only ``s`` for the backward pass (``PReLU(s)`` is recomputed
+    there): one ``[N, c]`` tensor fewer saved, the same values and gradients bit for bit
+    (the backward replays autograd's own PReLU and matrix products)."""
+
+    @staticmethod
+    def forward(ctx, s: Tensor, slope: Tensor, weight: Tensor) -> Tensor:  # type: ignore[override]
+        ctx.save_for_backward(s, slope, weight)
+        return F.linear(F.prelu(s, slope), weight)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):  # type: ignore[override]
+        s, slope, weight = ctx.saved_tensors
+        with torch.enable_grad():
+            s_ = s.detach().requires_grad_(ctx.needs_input_grad[0])
+            slope_ = slope.detach().requires_grad_(ctx.needs_input_grad[1])
+            weight_ = weight.detach().requires_grad_(ctx.needs_input_grad[2])
+            out = F.linear(F.prelu(s_, slope_), weight_)
+            wanted = [t for t in (s_, slope_, weight_) if t.requires_grad]
+            grads = iter(torch.autograd.grad(out, wanted, grad))
+        return tuple(next(grads) if t.requires_grad else None for t in (s_, slope_, weight_))
+
+
 class StandardizedGCN(nn.Module):
     r"""Two-layer GCN shared by every view, with a global standardisation (MEOW's encoder).
 
@@ -170,8 +193,9 @@ class StandardizedGCN(nn.Module):
 
     def propagate(self, x: Tensor, adj: SparseOperator) -> Tensor:
         r"""The two layers without the standardisation: :math:`Z` ``[N, channels]``."""
-        h = self.act(spmm(adj, dropout(self.lin1(x), self.dropout, self.training)))
-        return spmm(adj, dropout(self.lin2(h), self.dropout, self.training))
+        s = spmm(adj, dropout(self.lin1(x), self.dropout, self.training))
+        h2 = _PReLULinear.apply(s, self.act.weight, self.lin2.weight)  # lin2(act(s)), act(s) not kept
+        return spmm(adj, dropout(h2, self.dropout, self.training))
 
     def forward(self, x: Tensor, adj: SparseOperator) -> Tensor:
         z = self.propagate(x, adj)

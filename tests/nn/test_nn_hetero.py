@@ -76,6 +76,30 @@ def test_standardized_gcn_equals_dense_formula():
     assert torch.allclose(gcn(x, adj), expected, atol=1e-5)
 
 
+def test_prelu_linear_is_bit_identical_and_keeps_only_its_input():
+    """The GCN's second layer reads PReLU(s) through a Function that keeps only ``s``: values
+    and gradients equal autograd's own to the bit, and one ``[N, c]`` tensor is saved, not two."""
+    from graphcl.nn.hetero import _PReLULinear
+
+    torch.manual_seed(0)
+    s = torch.randn(500, 16, requires_grad=True)
+    slope, weight = torch.nn.Parameter(torch.tensor([0.25])), torch.nn.Parameter(torch.randn(16, 16))
+    g = torch.randn(500, 16)
+    saved = []
+
+    def pack(t):
+        saved.append(t.numel())
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        got = _PReLULinear.apply(s, slope, weight)
+    ref = torch.nn.functional.linear(torch.nn.functional.prelu(s, slope), weight)
+    assert torch.equal(got, ref)
+    for a, b in zip(torch.autograd.grad(got, [s, slope, weight], g), torch.autograd.grad(ref, [s, slope, weight], g)):
+        assert torch.equal(a, b)
+    assert sum(n for n in saved if n >= s.numel()) == s.numel()  # s alone, not PReLU(s) too
+
+
 def test_standardized_gcn_normalized_equals_normalized_output():
     """``normalized`` skips the variance: the row normalisation removes the common scale, so
     values and gradients (x and every parameter) equal ``normalize(gcn(x, adj))``."""
