@@ -215,7 +215,7 @@ class StandardizedGCN(nn.Module):
         return f"{self.__class__.__name__}({self.channels}, dropout={self.dropout})"
 
 
-_BLOCK_ELEMENTS = 1 << 20  # rows per block of the attention's summary: about 2^20 entries (4 MB)
+_BLOCK_ELEMENTS = 1 << 20  # entries per row block of the attention (2^20 floats: 4 MB)
 
 
 def _tanh_blocks(z: Tensor, weight: Tensor, bias: Tensor, block: int):
