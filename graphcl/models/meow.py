@@ -160,8 +160,8 @@ class MEOW(GraphclEstimator):
             "Linear-time MEOW"); the C heap's freed pages are also returned to the system
             before each backward pass (:func:`graphcl.memory.release_free_heap`). ``"auto"``:
             on when the activations it saves would exceed :attr:`RECOMPUTE_AUTO_BYTES` (about
-            ``60 · N · embedding_dim`` floats are kept without it). ``False`` here, ``"auto"`` in :class:`MEOWLinear`; the choice made is
-            ``network_.recompute``.
+            ``60 · N · embedding_dim`` floats are kept without it). ``False`` here, ``"auto"``
+            in :class:`MEOWLinear`; the choice made is ``network_.recompute``.
         featureless: What a node type without features gets: ``"svd"`` (graphcl's default: a
             featureless target gets the rank-64 approximation of its meta-path-smoothed one-hot
             features, :func:`graphcl.data.graph_features.metapath_svd_features`; featureless
