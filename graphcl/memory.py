@@ -13,28 +13,24 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import sys
 from typing import Any, Optional
 
 __all__ = ["release_free_heap"]
 
-_UNSET = object()
-_trim: Any = _UNSET
 
-
+@functools.lru_cache(maxsize=None)
 def _malloc_trim() -> Optional[Any]:
-    """glibc's ``malloc_trim`` (``None`` where the C library has none)."""
-    global _trim
-    if _trim is _UNSET:
-        _trim = None
-        if sys.platform.startswith("linux"):
-            try:
-                fn = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-                fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
-                _trim = fn
-            except (OSError, AttributeError):  # musl and other C libraries have no malloc_trim
-                _trim = None
-    return _trim
+    """glibc's ``malloc_trim``, looked up once (``None`` where the C library has none)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # musl and other C libraries have no malloc_trim
+        return None
+    fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
+    return fn
 
 
 def release_free_heap() -> bool:
