@@ -31,14 +31,14 @@ at 10⁵ and 10⁶. Runs (``--runs``):
   pass above about 70 000 targets; each row records what was done).
 
 Each run is a fresh process, so its peak resident memory (``VmHWM``) is its own; seconds per
-epoch exclude the first epoch. Each runs with torch's ``THP_MEM_ALLOC_ENABLE=1`` (``--no-thp``:
-without): CPU tensors of 2 MB and more are then backed by 2 MB transparent huge pages
+epoch exclude the first epoch; ACC/NMI are of k-means (``n_clusters = K``) on the last epoch's
+embedding. Each run has torch's ``THP_MEM_ALLOC_ENABLE=1`` in its environment (``--no-thp``:
+not): CPU tensors of 2 MB and more are then backed by 2 MB transparent huge pages
 (``madvise``), so a fresh ``[N, 64]`` activation costs 512 times fewer page faults; at 10⁶
 targets every activation is a fresh 256 MB mapping, and a development probe (3·10⁵ targets,
 loaded, one thread) measured an epoch 10 % faster with it, a fresh 10⁶ × 64 ``elu`` 1.9× faster.
-The setting is read when torch starts, so it is the worker's environment; each row records it
-(``thp``). Users get the same with ``THP_MEM_ALLOC_ENABLE=1 graphcl fit ...`` on Linux; ACC/NMI are of k-means (``n_clusters = K``) on the last epoch's
-embedding. Results go to ``experiments/results/bench/bench_hetero_scaling.json`` after every run
+torch reads the setting when it starts, hence the worker's environment; each row records it
+(``thp``). Users get the same with ``THP_MEM_ALLOC_ENABLE=1 graphcl fit ...`` on Linux. Results go to ``experiments/results/bench/bench_hetero_scaling.json`` after every run
 (a list of rows with ``method``, ``n_targets``, ``epoch_seconds``, ``peak_memory_mb``, ``acc``,
 …; finished runs are kept and skipped unless ``--force``), with ``docs/bench_hetero_scaling.md``
 and a log-log PNG. Take the figures with nothing else running.

@@ -44,11 +44,11 @@ class MEOWNetwork(nn.Module):
         attention_dropout: Dropout on the attention vector.
         recompute: Keep only the inputs and outputs of each view (context encoder, two GCN
             layers, normalisation), of the coarse view and of the projection head for the
-            backward pass, and recompute their insides during it (the attention keeps only the
-            views in any case)
+            backward pass, and recompute their insides during it
             (:func:`torch.utils.checkpoint.checkpoint`, dropout masks replayed from the saved RNG
             state): the same values and gradients, bit for bit, with about a third of the saved
-            ``[N, h]`` activations, for about one more forward pass per step.
+            ``[N, h]`` activations, for about one more forward pass per step. The attention
+            keeps only the views either way.
 
     Shapes:
         ``forward(...)`` -> ``(z [N, h], z_coarse [N, h])``; :meth:`project` maps
