@@ -304,6 +304,35 @@ def has_clean_provenance(run: Mapping[str, Any]) -> bool:
     return commit != "unknown" and not commit.endswith("-dirty")
 
 
+def machine(device: str = "cpu") -> str:
+    """The machine a run ran on, as one string: the CPU model (``model name`` in
+    ``/proc/cpuinfo``, else :func:`platform.processor`), the instruction set torch's CPU kernels
+    use (:func:`torch.backends.cpu.get_cpu_capability`, e.g. ``AVX2``), the CPU count and, for a
+    CUDA ``device``, the GPU's name: ``"AMD EPYC, AVX2, 2 CPUs"``.
+
+    Each run records it (:func:`write_result`): seeds merged into one file may come from
+    different machines, whose timings differ and whose float results need not agree to the
+    last digit (BLAS kernels sum in a CPU-dependent order).
+    """
+    import torch
+
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            model = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), "")
+    except OSError:
+        pass
+    parts = [model or platform.processor() or platform.machine() or "unknown CPU"]
+    try:
+        parts.append(torch.backends.cpu.get_cpu_capability())
+    except (AttributeError, RuntimeError):  # older torch
+        pass
+    parts.append(f"{os.cpu_count()} CPUs")
+    if device.startswith("cuda") and torch.cuda.is_available():
+        parts.append(torch.cuda.get_device_name(torch.device(device)))
+    return ", ".join(parts)
+
+
 def environment(device: str = "cpu") -> Dict[str, Any]:
     import torch
     import torch_geometric
@@ -318,6 +347,7 @@ def environment(device: str = "cpu") -> Dict[str, Any]:
         "threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "scatter_backend": get_scatter_backend(),
+        "machine": machine(device),
     }
     if device.startswith("cuda") and torch.cuda.is_available():
         env["gpu"] = torch.cuda.get_device_name(0)
@@ -498,7 +528,8 @@ def write_result(
     this). The top-level ``command``, ``git_commit`` and
     ``started_at`` describe this (the latest) invocation; each run keeps its own. A new run
     without them gets ``command`` (this command narrowed to its seed), ``git_commit``
-    (``commit``) and ``started_at`` (``started_at``); runs kept from the file are never
+    (``commit``), ``started_at`` (``started_at``) and ``machine`` (:func:`machine`: CPU
+    model, torch's CPU capability, CPU count); runs kept from the file are never
     changed. The result carries ``"legacy_provenance": true`` (first key) while any of its runs
     lacks clean provenance (:func:`has_clean_provenance`: seeds from before per-seed
     provenance, or written from a dirty tree), and loses it once every run has it.
@@ -519,6 +550,7 @@ def write_result(
         run.setdefault("command", seed_command(argv, run["seed"]))
         run.setdefault("git_commit", commit)
         run.setdefault("started_at", started_at)
+        run.setdefault("machine", machine(device))
         new_runs.append(run)
     previous: List[Dict[str, Any]] = []
     if path.exists():

@@ -11,7 +11,15 @@ import pytest
 
 from graphcl import GraphclInputError
 from graphcl.data import load_dataset
-from graphcl.experiment import PROVENANCE_KEYS, load_config, parse_overrides, summarize, unpack_labels, write_result
+from graphcl.experiment import (
+    PROVENANCE_KEYS,
+    load_config,
+    machine,
+    parse_overrides,
+    summarize,
+    unpack_labels,
+    write_result,
+)
 from graphcl.metrics import evaluate_clustering
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +67,14 @@ def test_write_result_contract_and_seed_merging(tmp_path):
     write_result(out, method="m", dataset="d", config={"a": 1}, runs=[run(2, 0.9)], started_at="t2")
     res = json.loads(out.read_text())
     assert [r["seed"] for r in res["runs"]] == [0, 1, 2] and res["mean"]["acc"] == pytest.approx(0.7)
+    # each new run records the machine it ran on; a kept run keeps its own record
+    assert {r["machine"] for r in res["runs"]} == {machine()} and machine().endswith(f"{os.cpu_count()} CPUs")
+    res["runs"][0]["machine"] = "another CPU, AVX512, 8 CPUs"
+    out.write_text(json.dumps(res))
+    write_result(out, method="m", dataset="d", config={"a": 1}, runs=[run(3, 0.9)], started_at="t2")
+    runs = json.loads(out.read_text())["runs"]
+    assert [r["machine"] for r in runs] == ["another CPU, AVX512, 8 CPUs", machine(), machine(), machine()]
+    assert "machine" not in json.loads(out.read_text())["mean"]  # a string, never averaged
     # a changed configuration starts over
     write_result(out, method="m", dataset="d", config={"a": 2}, runs=[run(5, 0.1)], started_at="t3")
     assert [r["seed"] for r in json.loads(out.read_text())["runs"]] == [5]
