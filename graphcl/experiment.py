@@ -544,13 +544,14 @@ def write_result(
     path = Path(path)
     commit = commit or git_commit()
     argv = list(sys.argv if argv is None else argv)
+    ran_on = machine(device)  # one process, one machine: looked up once for all its runs
     new_runs = []
     for run in runs:
         run = dict(run)
         run.setdefault("command", seed_command(argv, run["seed"]))
         run.setdefault("git_commit", commit)
         run.setdefault("started_at", started_at)
-        run.setdefault("machine", machine(device))
+        run.setdefault("machine", ran_on)
         new_runs.append(run)
     previous: List[Dict[str, Any]] = []
     if path.exists():
