@@ -334,6 +334,9 @@ def machine(device: str = "cpu") -> str:
 
 
 def environment(device: str = "cpu") -> Dict[str, Any]:
+    """The software and hardware a result file was written with: versions, ``device``, thread
+    and CPU counts, the scatter backend, :func:`machine` and, on CUDA, the name of ``device``'s GPU.
+    """
     import torch
     import torch_geometric
 
@@ -350,7 +353,7 @@ def environment(device: str = "cpu") -> Dict[str, Any]:
         "machine": machine(device),
     }
     if device.startswith("cuda") and torch.cuda.is_available():
-        env["gpu"] = torch.cuda.get_device_name(0)
+        env["gpu"] = torch.cuda.get_device_name(torch.device(device))  # the run's device, not GPU 0
     return env
 
 

@@ -13,6 +13,7 @@ from graphcl import GraphclInputError
 from graphcl.data import load_dataset
 from graphcl.experiment import (
     PROVENANCE_KEYS,
+    environment,
     load_config,
     machine,
     parse_overrides,
@@ -55,6 +56,18 @@ def test_shipped_config_holds_reference_values_only_for_reference_datasets():
 
 def run(seed, acc):
     return {"seed": seed, "acc": acc, "nmi": acc, "ari": acc, "f1": acc, "train_seconds": 1.0}
+
+
+def test_machine_and_environment_name_the_runs_gpu(monkeypatch):
+    """On a multi-GPU host a run on ``cuda:1`` records GPU 1's name, not GPU 0's (faked CUDA)."""
+    import torch
+
+    names = {0: "GPU zero", 1: "GPU one"}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda d=None: names[torch.device(d).index or 0])
+    env = environment("cuda:1")
+    assert env["gpu"] == "GPU one" and env["machine"].endswith(", GPU one") and env["device"] == "cuda:1"
+    assert machine("cuda:0").endswith(", GPU zero") and not any(n in machine("cpu") for n in names.values())
 
 
 def test_write_result_contract_and_seed_merging(tmp_path):
