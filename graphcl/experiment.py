@@ -328,9 +328,19 @@ def machine(device: str = "cpu") -> str:
     except (AttributeError, RuntimeError):  # older torch
         pass
     parts.append(f"{os.cpu_count()} CPUs")
-    if device.startswith("cuda") and torch.cuda.is_available():
-        parts.append(torch.cuda.get_device_name(torch.device(device)))
+    gpu = gpu_name(device)
+    if gpu is not None:
+        parts.append(gpu)
     return ", ".join(parts)
+
+
+def gpu_name(device: str) -> Optional[str]:
+    """The name of ``device``'s GPU (``cuda:1`` names GPU 1), or ``None`` off CUDA."""
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name(torch.device(device))
+    return None
 
 
 def environment(device: str = "cpu") -> Dict[str, Any]:
@@ -352,8 +362,9 @@ def environment(device: str = "cpu") -> Dict[str, Any]:
         "scatter_backend": get_scatter_backend(),
         "machine": machine(device),
     }
-    if device.startswith("cuda") and torch.cuda.is_available():
-        env["gpu"] = torch.cuda.get_device_name(torch.device(device))  # the run's device, not GPU 0
+    gpu = gpu_name(device)
+    if gpu is not None:
+        env["gpu"] = gpu
     return env
 
 
