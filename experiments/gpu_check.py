@@ -113,11 +113,12 @@ def main(argv=None) -> int:
         return 2
     import torch_geometric
 
+    from graphcl.experiment import gpu_name
     from graphcl.ops.scatter import get_scatter_backend
 
     report = {"torch": torch.__version__, "torch_geometric": torch_geometric.__version__,
               "scatter_backend": get_scatter_backend(), "device": str(device),
-              "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"}
+              "device_name": gpu_name(str(device)) or "cpu"}
     t0 = time.perf_counter()
     report["agreement"] = agreement(device)
     print(json.dumps({"agreement": report["agreement"]}), flush=True)
