@@ -310,7 +310,7 @@ def summarize_and_write(args, runs, started, load_at_start, final: bool) -> dict
            "environment": environment("cpu"),
            "load_average_at_start": load_at_start, "load_average_at_end": os.getloadavg(),
            "reference_measured_here": {"usps": {"epoch_seconds": 2.51, "peak_memory_mb": 3.95 * 1024,
-                                                "prepare_seconds": 16.0, "source": "issue #2 (reference code on this machine)"}}}
+                                                "prepare_seconds": 16.0, "source": "issue #2 (the reference code on the 2-core machine of that time)"}}}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(args.out).with_name(Path(args.out).name + ".tmp")
     tmp.write_text(json.dumps(out, indent=1) + "\n")
@@ -353,7 +353,8 @@ def to_markdown(res: dict) -> str:
         lines.append(f"| {key} | {c['epoch_speedup']:.2f}× | {train} | {c['prepare_speedup']:.1f}× | {c['peak_memory_ratio']:.2f}× |")
     ref = res.get("reference_measured_here", {}).get("usps")
     if ref:
-        lines += ["", f"Reference code measured on this machine (USPS, {ref['source']}): {ref['epoch_seconds']} s per epoch, "
+        lines += ["", f"Reference code on USPS, measured in issue #2 on the 2-core machine of that time (not necessarily "
+                  f"this run's: compare it through the calibration below, not directly): {ref['epoch_seconds']} s per epoch, "
                   f"{ref['peak_memory_mb'] / 1024:.2f} GB peak resident memory, about {ref['prepare_seconds']:.0f} s of preparation."]
     cal = res.get("calibration")
     if cal:
