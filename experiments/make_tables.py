@@ -69,6 +69,7 @@ def method_label(method: str) -> str:
     return method
 
 
+# seeds a row should have, where not 0-4 (homogeneous and heterogeneous tables alike)
 EXPECTED_SEEDS = {("scgc_star", "usps"): 10, ("pamc", "usps"): 10, ("pamc_reference", "usps"): 10, ("pamc_soft", "usps"): 10}
 HETEROGENEOUS = ["acm", "dblp", "aminer", "imdb", "freebase"]
 HETERO_ORDER = ["kmeans", "kmeans_smoothed", "spectral_metapath", "meow_reference", "meow", "meow_linear", "adameow"]
@@ -83,7 +84,6 @@ BASELINES = ("kmeans", "kmeans_smoothed")
 LEGACY_MARK = "†"
 LEGACY_NOTE = (f"{LEGACY_MARK} legacy provenance: seeds produced before per-seed provenance (or from a dirty "
                "tree); to be re-run at HEAD.")
-HETERO_SEEDS: dict = {}  # expected seeds per heterogeneous method, where not 0-4 (run_tables.sh runs every one on 0-4)
 RATIOS = ("20", "40", "60")
 
 
@@ -219,7 +219,7 @@ def hetero_tables(results: dict, refs: dict) -> list:
                           and k[0] not in HETERO_ORDER)  # methods registered later
         # (method, label in the clustering table, label in the classification table, runs, seeds wanted)
         rows = [(m, mark(HETERO_LABEL.get(m, m), res), mark(CLASSIFICATION_LABEL.get(m, HETERO_LABEL.get(m, m)), res),
-                 res["runs"], HETERO_SEEDS.get(m, 5))
+                 res["runs"], EXPECTED_SEEDS.get((m, dataset), 5))
                 for m in methods for res in [results[(m, dataset, "heterogeneous")]]]
         if not rows:
             continue
