@@ -153,7 +153,7 @@ class MEOW(GraphclEstimator):
             before the ablation of docs/meow.md).
         pathsim_ties: ``"seeded"`` (graphcl) or ``"numpy"`` (the reference's tie order at the
             PathSim top-k cut; :func:`graphcl.data.pathsim_topk`).
-        recompute: Recompute the encoder's views, coarse view and projection head in the
+        recompute: Recompute the encoder's fine views and projection head in the
             backward pass instead of keeping their activations
             (:class:`graphcl.nn.MEOWNetwork`'s ``recompute``): the same training, bit for bit,
             with less peak memory, for about one more forward pass per epoch (docs/meow.md

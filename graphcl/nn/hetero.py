@@ -18,6 +18,7 @@ from torch import Tensor
 
 from graphcl.errors import GraphclInputError
 from graphcl.nn.dropout import dropout
+from graphcl.nn.normalization import row_normalize, standardize
 from graphcl.ops.sparse_matrix import SparseOperator, spmm
 from graphcl.validation import check_float, check_int
 
@@ -136,8 +137,12 @@ class MetaPathContextEncoder(nn.Module):
 
 class _PReLULinear(torch.autograd.Function):
     r"""``PReLU(s) W^T`` keeping only ``s`` for the backward pass (``PReLU(s)`` is recomputed
-    there): one ``[N, c]`` tensor fewer saved, the same values and gradients bit for bit
-    (the backward replays autograd's own PReLU and matrix products)."""
+    there): one ``[N, c]`` tensor fewer saved. Values, and the gradients of ``s`` and ``W``,
+    are autograd's own bit for bit; with one shared slope ``a`` (``nn.PReLU()``, MEOW's) the
+    backward avoids torch's PReLU backward kernel (several times slower than an elementwise
+    pass on CPU): ``∂s = ∂y`` where ``s > 0`` and ``a ∂y`` elsewhere (``leaky_relu``'s
+    backward, the same products), ``∂a = ⟨∂y, \min(s, 0)⟩`` (equal to rounding: another
+    summation order)."""
 
     @staticmethod
     def forward(ctx, s: Tensor, slope: Tensor, weight: Tensor) -> Tensor:  # type: ignore[override]
@@ -147,14 +152,25 @@ class _PReLULinear(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor):  # type: ignore[override]
         s, slope, weight = ctx.saved_tensors
-        with torch.enable_grad():
-            s_ = s.detach().requires_grad_(ctx.needs_input_grad[0])
-            slope_ = slope.detach().requires_grad_(ctx.needs_input_grad[1])
-            weight_ = weight.detach().requires_grad_(ctx.needs_input_grad[2])
-            out = F.linear(F.prelu(s_, slope_), weight_)
-            wanted = [t for t in (s_, slope_, weight_) if t.requires_grad]
-            grads = iter(torch.autograd.grad(out, wanted, grad))
-        return tuple(next(grads) if t.requires_grad else None for t in (s_, slope_, weight_))
+        if slope.numel() != 1:  # per-channel slopes: autograd's own backward
+            with torch.enable_grad():
+                s_ = s.detach().requires_grad_(ctx.needs_input_grad[0])
+                slope_ = slope.detach().requires_grad_(ctx.needs_input_grad[1])
+                weight_ = weight.detach().requires_grad_(ctx.needs_input_grad[2])
+                out = F.linear(F.prelu(s_, slope_), weight_)
+                wanted = [t for t in (s_, slope_, weight_) if t.requires_grad]
+                grads = iter(torch.autograd.grad(out, wanted, grad))
+            return tuple(next(grads) if t.requires_grad else None for t in (s_, slope_, weight_))
+        grad_s = grad_slope = grad_weight = None
+        if ctx.needs_input_grad[2]:
+            grad_weight = grad.t().mm(F.prelu(s, slope))  # F.linear's backward for the weight
+        if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
+            grad_act = grad.mm(weight)
+            if ctx.needs_input_grad[1]:
+                grad_slope = torch.dot(grad_act.reshape(-1), s.clamp(max=0.0).reshape(-1)).reshape(slope.shape)
+            if ctx.needs_input_grad[0]:
+                grad_s = torch.ops.aten.leaky_relu_backward(grad_act, s, float(slope), False)
+        return grad_s, grad_slope, grad_weight
 
 
 class StandardizedGCN(nn.Module):
@@ -198,18 +214,16 @@ class StandardizedGCN(nn.Module):
         return spmm(adj, dropout(h2, self.dropout, self.training))
 
     def forward(self, x: Tensor, adj: SparseOperator) -> Tensor:
-        z = self.propagate(x, adj)
-        var, mean = torch.var_mean(z, unbiased=False)
-        return (z - mean) / torch.sqrt(var + 1e-5)
+        return standardize(self.propagate(x, adj))  # keeps its output and one scalar, not Z
 
     def normalized(self, x: Tensor, adj: SparseOperator) -> Tensor:
         r"""Unit rows of the output, :math:`\mathrm{norm}(\mathrm{out}) = \mathrm{norm}(Z - \mathrm{mean}(Z))`:
         the standardisation's scale :math:`1/\sqrt{\mathrm{var}(Z) + 10^{-5}} > 0` is common to
         all entries, so the row normalisation removes it (and its gradient is zero). The
         variance is skipped: the same function, one reduction and two passes over ``[N, channels]``
-        fewer, forward and backward (values equal to rounding)."""
-        z = self.propagate(x, adj)
-        return F.normalize(z - z.mean(), dim=1)
+        fewer, forward and backward (values equal to rounding). Autograd keeps the output and
+        the row norms, not :math:`Z` (:func:`graphcl.nn.normalization.row_normalize`)."""
+        return row_normalize(self.propagate(x, adj), center=True)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.channels}, dropout={self.dropout})"
@@ -348,8 +362,12 @@ class ProjectionHead(nn.Module):
     def reset_parameters(self) -> None:
         self.lin.reset_parameters()
 
+    def activations(self, x: Tensor) -> Tensor:
+        """:math:`\tanh(W x + b)`, before the row normalisation."""
+        return torch.tanh(self.lin(x))
+
     def forward(self, x: Tensor) -> Tensor:
-        return F.normalize(torch.tanh(self.lin(x)), dim=1)
+        return row_normalize(self.activations(x))
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.lin.in_features} -> {self.lin.out_features})"

