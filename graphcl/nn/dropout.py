@@ -24,6 +24,7 @@ the device generator is fast) it is ``F.dropout``.
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
@@ -41,15 +42,18 @@ _SCALE = 1 << 16
 #: Words per independently seeded block of :func:`random_words` (8 MB).
 BLOCK_WORDS = 1 << 20
 _POOL: Optional[ThreadPoolExecutor] = None
-_POOL_SIZE = 0
+_POOL_KEY = (0, 0)  # (process id, workers) the pool was made for
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
-    global _POOL, _POOL_SIZE
-    if _POOL is None or _POOL_SIZE != workers:
-        if _POOL is not None:
+    """The worker threads, made again after a fork (a forked child has none of its parent's
+    threads: the parent's pool would wait forever) or when the thread count changes."""
+    global _POOL, _POOL_KEY
+    key = (os.getpid(), workers)
+    if _POOL is None or _POOL_KEY != key:
+        if _POOL is not None and _POOL_KEY[0] == key[0]:
             _POOL.shutdown(wait=True)
-        _POOL, _POOL_SIZE = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graphcl-rng"), workers
+        _POOL, _POOL_KEY = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graphcl-rng"), key
     return _POOL
 
 

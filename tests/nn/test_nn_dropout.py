@@ -1,5 +1,6 @@
 """graphcl.nn.dropout: the packed-mask CPU dropout against its definition."""
 
+import hashlib
 import pytest
 import torch
 
@@ -113,3 +114,39 @@ def test_words_do_not_depend_on_the_thread_count():
     torch.manual_seed(8)
     torch.randint(0, 1 << 62, (1,), dtype=torch.int64)
     assert torch.equal(after, torch.randint(0, 100, (3,)))
+
+
+def _child_words(queue):
+    from graphcl.nn.dropout import random_words
+
+    torch.set_num_threads(2)
+    torch.manual_seed(9)
+    queue.put(hashlib.sha1(random_words(3 * 2**20 + 5).numpy().tobytes()).hexdigest())  # no torch kernel
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_words_in_a_forked_child_after_the_parent_used_the_pool():
+    """A forked child has none of its parent's threads: it makes its own pool instead of waiting
+    forever on the parent's, and draws the same words as the parent would. (Only the words: torch's
+    own parallel kernels are not fork-safe once the parent has used them, whatever graphcl does.)"""
+    import multiprocessing as mp
+
+    from graphcl.nn.dropout import random_words
+
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        random_words(3 * 2**20)  # the parent's pool exists now
+        torch.manual_seed(9)
+        expected = hashlib.sha1(random_words(3 * 2**20 + 5).numpy().tobytes()).hexdigest()
+    finally:
+        torch.set_num_threads(threads)
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child_words, args=(queue,))
+    proc.start()
+    proc.join(timeout=60)
+    if proc.is_alive():
+        proc.kill()
+        pytest.fail("the forked child hung on the parent's thread pool")
+    assert proc.exitcode == 0 and queue.get(timeout=5) == expected
