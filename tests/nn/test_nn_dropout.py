@@ -1,6 +1,7 @@
 """graphcl.nn.dropout: the packed-mask CPU dropout against its definition."""
 
 import hashlib
+
 import pytest
 import torch
 
