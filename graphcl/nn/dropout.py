@@ -24,9 +24,10 @@ the device generator is fast) it is ``F.dropout``.
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -57,52 +58,51 @@ def _pool(workers: int) -> ThreadPoolExecutor:
     return _POOL
 
 
-def _blocks(count: int):
-    """The word ranges of the blocks, and one seeded child stream per block."""
-    seed = int(torch.randint(0, 1 << 62, (1,), dtype=torch.int64))  # torch's default generator
+def _each_block(count: int, fn: Callable[[int, int, np.ndarray], None]) -> None:
+    """``fn(start, end, words)`` for each block ``[start, end)`` of ``count`` words, ``words`` the
+    block's ``end - start`` uniform ``uint64`` draws from its own child stream (SFC64) of one seed
+    drawn from torch's default generator; blocks run on up to ``torch.get_num_threads()``
+    threads, and the words do not depend on how many."""
+    seed = int(torch.randint(0, 1 << 62, (1,), dtype=torch.int64))
     blocks = [(s, min(s + BLOCK_WORDS, count)) for s in range(0, count, BLOCK_WORDS)]
-    return blocks, np.random.SeedSequence(seed).spawn(len(blocks))
+    children = np.random.SeedSequence(seed).spawn(len(blocks))
 
+    def run(i: int) -> None:
+        s, e = blocks[i]
+        fn(s, e, np.random.SFC64(children[i]).random_raw(e - s))
 
-def _parallel(fn, tasks: int) -> None:
-    workers = min(torch.get_num_threads(), tasks)
+    workers = min(torch.get_num_threads(), len(blocks))
     if workers <= 1:
-        for i in range(tasks):
-            fn(i)
+        for i in range(len(blocks)):
+            run(i)
     else:
-        list(_pool(workers).map(fn, range(tasks)))
+        list(_pool(workers).map(run, range(len(blocks))))
 
 
 def random_words(count: int) -> torch.Tensor:
-    """``count`` uniform random 64-bit words (``int64`` CPU tensor), seeded by one draw from
-    torch's default generator; block ``b`` (words ``[b·BLOCK_WORDS, (b+1)·BLOCK_WORDS)``) comes
-    from the ``b``-th child stream of that seed (SFC64), so the words do not depend on the
-    thread count."""
-    blocks, children = _blocks(count)
+    """``count`` uniform random 64-bit words (``int64`` CPU tensor), block ``b`` (words
+    ``[b·BLOCK_WORDS, (b+1)·BLOCK_WORDS)``) from the ``b``-th child stream of one draw of torch's
+    default generator, so the words do not depend on the thread count."""
     out = np.empty(count, dtype=np.uint64)
 
-    def fill(i: int) -> None:
-        s, e = blocks[i]
-        out[s:e] = np.random.SFC64(children[i]).random_raw(e - s)
+    def store(s: int, e: int, words: np.ndarray) -> None:
+        out[s:e] = words
 
-    _parallel(fill, len(blocks))
+    _each_block(count, store)
     return torch.from_numpy(out.view(np.int64))
 
 
 def _keep_mask(shape: torch.Size, threshold: int) -> torch.Tensor:
     """``random_words(ceil(n / 4)).view(int16)[:n].view(shape) >= threshold`` (``n`` elements),
     computed block by block in the worker threads: no ``[n / 4]`` word tensor is kept."""
-    n = int(np.prod(shape)) if len(shape) else 1
-    blocks, children = _blocks((n + _LANES - 1) // _LANES)
+    n = math.prod(shape)
     keep = torch.empty(n, dtype=torch.bool)
 
-    def fill(i: int) -> None:
-        s, e = blocks[i]
-        lanes = torch.from_numpy(np.random.SFC64(children[i]).random_raw(e - s).view(np.int16))
+    def compare(s: int, e: int, words: np.ndarray) -> None:
         lo, hi = s * _LANES, min(e * _LANES, n)
-        torch.ge(lanes[: hi - lo], threshold, out=keep[lo:hi])
+        torch.ge(torch.from_numpy(words.view(np.int16))[: hi - lo], threshold, out=keep[lo:hi])
 
-    _parallel(fill, len(blocks))
+    _each_block((n + _LANES - 1) // _LANES, compare)
     return keep.view(shape)
 
 
