@@ -223,7 +223,12 @@ class StandardizedGCN(nn.Module):
         variance is skipped: the same function, one reduction and two passes over ``[N, channels]``
         fewer, forward and backward (values equal to rounding). Autograd keeps the output and
         the row norms, not :math:`Z` (:func:`graphcl.nn.normalization.row_normalize`)."""
-        return row_normalize(self.propagate(x, adj), center=True)
+        return self.unit_rows(self.propagate(x, adj))
+
+    @staticmethod
+    def unit_rows(z: Tensor) -> Tensor:
+        r""":meth:`normalized` from :math:`Z` (:meth:`propagate`'s output): :math:`\mathrm{norm}(Z - \mathrm{mean}(Z))`."""
+        return row_normalize(z, center=True)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.channels}, dropout={self.dropout})"

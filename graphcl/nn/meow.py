@@ -16,7 +16,7 @@ from graphcl.nn.hetero import (
     SemanticAttention,
     StandardizedGCN,
 )
-from graphcl.nn.normalization import row_normalize, standardize
+from graphcl.nn.normalization import row_normalize
 from graphcl.ops.sparse_matrix import SparseOperator, spmm
 
 __all__ = ["MEOWNetwork"]
@@ -134,12 +134,12 @@ class MEOWNetwork(nn.Module):
             contexts = [means[k] for k in self.metapath_contexts[m]]
             # the normalisations keep their outputs (which the attention keeps anyway), not Z: a
             # recomputing backward pass stops before the view's second propagation
-            views.append(row_normalize(self._run(self._view, h, m, adj, *contexts), center=True))
-            views.append(row_normalize(self._run(self._view, h_masked, m, adj_masked, *contexts), center=True))
+            views.append(self.gcn.unit_rows(self._run(self._view, h, m, adj, *contexts)))
+            views.append(self.gcn.unit_rows(self._run(self._view, h_masked, m, adj_masked, *contexts)))
         z, self.view_weights_ = self.attention(views)  # keeps only the views (row-block summaries)
         # the coarse view keeps its activations even with recompute: its backward runs first (it is
         # created last), so they are freed before the fine views' backward, where the peak sits
-        return z, standardize(self.gcn.propagate(h, coarse_graph))
+        return z, self.gcn(h, coarse_graph)
 
     def project(self, z: Tensor) -> Tensor:
         return row_normalize(self._run(self.head.activations, z))
