@@ -7,6 +7,7 @@ Examples::
     python experiments/meow.py --method adameow --dataset acm --seeds 0 1 2
     python experiments/meow.py --method kmeans_smoothed --dataset dblp --seeds 0 1 2 3 4
     python experiments/meow.py --method meow --dataset acm --seeds 0 1 2 --set patience=20
+    python experiments/meow.py --method adameow --dataset aminer --seeds 0 --checkpoint-dir ../ckpt   # again to continue
 
 Each seed runs in a fresh subprocess; results go to
 ``experiments/results/<method>/<dataset>.json`` (DESIGN §5, with the ``classification``
@@ -25,6 +26,14 @@ clustering metrics ACC/NMI/ARI/F1 of ``labels_``, plus NMI/ARI over 10 k-means r
 "heterogeneous")``; class and config block from ``graphcl.models.get`` / ``info``) plus the two
 baselines. Writing into ``experiments/results/`` needs a clean tree (``--allow-dirty`` records
 the exception); ``--threads 1`` per job when several run side by side.
+
+A seed that takes longer than one sitting (AdaMEOW on AMiner: 3,000 epochs) can run with
+``--checkpoint-dir DIR``: its training checkpoint (every ``--checkpoint-every`` epochs), epoch
+log and start record go to ``DIR``, and the same command run again from the same commit continues
+it from its last checkpoint (:class:`graphcl.experiment.SeedCheckpoint`). The estimator's resume
+is exact, so the seed's result equals an uninterrupted run's; its record keeps the first start
+time, lists each resume (``resumed``), and its ``train_seconds`` sums the epochs of every
+process (epochs run again after a resume count once).
 """
 
 from __future__ import annotations
@@ -135,14 +144,28 @@ def run_one(args, cfg: dict) -> dict:
 
         cls = get(args.method)
         params = estimator_kwargs(cls, cfg)
+        resumable, resume = None, None
+        if args.checkpoint_dir:
+            from graphcl.experiment import SeedCheckpoint, git_commit
+
+            resumable = SeedCheckpoint(args.checkpoint_dir, args.run_name, args.seed, args.run_commit or git_commit(), cfg,
+                                       args.checkpoint_every)
+            resume = resumable.begin()
+            params.update(resumable.estimator_arguments())
         model = cls(n_clusters=k, random_state=args.seed, device=args.device, **params)
-        model.fit(without_labels(data, target))
+        model.fit(without_labels(data, target), resume=resume)
         pred, emb = model.labels_, model.embeddings_
         t = model.timings_
-        run.update(prepare_seconds=t["prepare_seconds"], train_seconds=t["train_seconds"], epochs=model.n_epochs_,
-                   epoch_seconds_mean=float(np.mean(t["epoch_seconds"])), final_loss=model.loss_history_[-1]["loss"])
+        seconds = resumable.epoch_seconds() if resumable else t["epoch_seconds"]
+        train = t["train_seconds"] if resume is None else float(np.sum(seconds))  # a resumed run: every process's epochs
+        run.update(prepare_seconds=t["prepare_seconds"], train_seconds=train, epochs=model.n_epochs_,
+                   epoch_seconds_mean=float(np.mean(seconds)), final_loss=model.loss_history_[-1]["loss"])
         # every argument the estimator ran with, its defaults included: a row stays readable after a default changes
-        run["estimator_params"] = json.loads(json.dumps(model.get_params(), default=str))
+        recorded = model.get_params()
+        if resumable:
+            recorded = {key: v for key, v in recorded.items() if key not in resumable.RUNTIME_ARGUMENTS}
+            run.update(resumable.provenance())
+        run["estimator_params"] = json.loads(json.dumps(recorded, default=str))
     run["pretrain_seconds"] = 0.0
     run.update(evaluate_clustering(y, pred))
     run["n_predicted_clusters"] = int(len(np.unique(pred)))
@@ -180,8 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="JSON path (default experiments/results/<method>/<dataset>.json); "
                                                "seeds of the same config already in the file are kept")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--checkpoint-dir", default=None, metavar="DIR",
+                   help="make each seed resumable: its training checkpoint, epoch log and start record go to DIR, and "
+                        "running the same command again (same commit, same config) continues an interrupted seed from "
+                        "its last checkpoint instead of starting over; the result equals an uninterrupted run's")
+    p.add_argument("--checkpoint-every", type=int, default=25, metavar="N",
+                   help="epochs between a resumable seed's checkpoints (default 25)")
     homogeneous_runner.add_common_options(p)
     p.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)  # worker mode
+    p.add_argument("--run-commit", default=None, help=argparse.SUPPRESS)  # worker mode: the commit its record names
     return p
 
 
@@ -215,6 +245,11 @@ def main(argv=None) -> int:
             cfg[epochs_key(cfg)] = args.epochs
         if args.features:
             cfg["features"] = args.features
+        args.run_name = f"{args.method}_{args.dataset}{homogeneous_runner.ablation_suffix(overrides)}"
+        if args.checkpoint_dir and args.method in BASELINES:
+            raise GraphclInputError(f"--checkpoint-dir: {args.method} does not train (nothing to resume)")
+        if args.checkpoint_every < 1:
+            raise GraphclInputError(f"--checkpoint-every must be at least 1, got {args.checkpoint_every}")
         if args.seed is not None:
             cfg.pop("features", None)
             print(json.dumps(run_one(args, cfg)))
@@ -227,6 +262,9 @@ def main(argv=None) -> int:
             worker += ["--features", args.features]
         for pair in args.overrides:
             worker += ["--set", pair]
+        if args.checkpoint_dir:
+            worker += ["--checkpoint-dir", str(Path(args.checkpoint_dir).resolve()), "--checkpoint-every",
+                       str(args.checkpoint_every)]
         name = args.dataset if args.method not in BASELINES else f"{args.dataset}_hetero"
         config_out = HERE / "results" / args.method / f"{name}.json"
         ablation_out = HERE / "results" / "ablations" / f"{args.method}_{name}{homogeneous_runner.ablation_suffix(overrides)}.json"
@@ -241,6 +279,8 @@ def main(argv=None) -> int:
                                 started_at=started, device=args.device, commit=commit, argv=invocation,
                                 extra={"family": "heterogeneous", **({"overrides": overrides} if overrides else {})})
 
+        if args.checkpoint_dir:
+            worker += ["--run-commit", commit]
         invocation = [str(Path(__file__)), *(sys.argv[1:] if argv is None else argv)]
         runs = run_seeds_in_subprocesses(worker, args.seeds, on_run=save, commit=commit, allow_dirty=dirty,
                                          threads=args.threads, argv=invocation)

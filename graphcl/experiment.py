@@ -479,6 +479,9 @@ def run_seeds_in_subprocesses(
             Jobs that run side by side on one machine should use 1 each.
         argv: The invocation (script path first) whose ``--seeds`` each run's ``command``
             narrows (default ``sys.argv``).
+
+    A worker that continued a run started by an earlier process (:class:`SeedCheckpoint`)
+    reports that run's first start as its own ``started_at``, which is kept.
     """
     env = worker_env(threads)
     commit = commit or git_commit()
@@ -493,7 +496,7 @@ def run_seeds_in_subprocesses(
         run = json.loads(proc.stdout.strip().splitlines()[-1])
         log(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in run.items()}))
         run.update(command=seed_command(sys.argv if argv is None else argv, seed), git_commit=commit,
-                   started_at=started)
+                   started_at=run.get("started_at", started))
         if allow_dirty:
             run["allow_dirty"] = True
         runs.append(run)
@@ -681,3 +684,100 @@ def start_study(out: os.PathLike | str, allow_dirty: bool, threads: Optional[int
 
         torch.set_num_threads(int(threads))
     return refuse_dirty_results(out, allow_dirty), now_iso()
+
+
+class SeedCheckpoint:
+    """One seed's resumable training state in a folder, so that a run longer than one sitting
+    (AdaMEOW's 3,000 AMiner epochs) can stop and continue where it stopped.
+
+    Three files, named after ``name`` and the seed: ``<name>_seed<S>.pt`` (the estimator's
+    training checkpoint, written every ``every`` epochs and after the last), ``…​.epochs.jsonl``
+    (its per-epoch log: loss terms and seconds, each epoch once even when a resume runs some
+    again) and ``…​.json`` (the run's provenance: the commit and config it was started with, its
+    first start time and each resume). The estimator's resume is exact (modules, optimizer,
+    RNG, loss history), so a resumed seed ends with the weights, embedding and labels that one
+    uninterrupted process would have given.
+
+    A resume is refused when the commit or the config differ from the ones the run started
+    with, or when the tree has uncommitted changes (a ``-dirty`` commit): a seed's record names
+    one commit, and that must be the code of every epoch.
+
+    Args:
+        directory: The folder (made if missing).
+        name: The run's name (method, dataset and any ablation suffix).
+        seed: The seed.
+        commit: The checkout's commit now (:func:`git_commit`).
+        config: The run's config (compared on resume).
+        every: Epochs between checkpoints.
+    """
+
+    #: Estimator arguments that only serve the checkpointing: left out of a run's recorded
+    #: ``estimator_params`` (they say where files went, not how the model was trained).
+    RUNTIME_ARGUMENTS = ("checkpoint", "checkpoint_every", "epoch_log")
+
+    def __init__(self, directory: os.PathLike | str, name: str, seed: int, commit: str, config: Mapping[str, Any],
+                 every: int = 25) -> None:
+        from graphcl.validation import check_int
+
+        self.every = check_int(every, "checkpoint_every", minimum=1)
+        if commit.endswith("-dirty") or commit == "unknown":
+            raise GraphclInputError(f"a resumable run needs a clean, committed tree (the checkout is at {commit}): "
+                                    f"commit the changes or drop --checkpoint-dir")
+        stem = Path(directory) / f"{name}_seed{int(seed)}"
+        self.model_path = stem.with_name(stem.name + ".pt")
+        self.log_path = stem.with_name(stem.name + ".epochs.jsonl")
+        self.meta_path = stem.with_name(stem.name + ".json")
+        self.commit = commit
+        self.config = json.loads(json.dumps(dict(config), default=str))
+        self.meta: Dict[str, Any] = {}
+        self.resumed_from: Optional[int] = None
+
+    def begin(self) -> Optional[Path]:
+        """Start or continue the run: the training checkpoint to resume from, or ``None`` for a
+        fresh start (no record yet, or a record whose process died before its first checkpoint).
+
+        Raises:
+            GraphclInputError: The record was started at another commit or with another config.
+        """
+        from graphcl.checkpoint import load_checkpoint
+
+        self.model_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.meta_path.is_file() and self.model_path.is_file():
+            meta = json.loads(self.meta_path.read_text())
+            if meta.get("git_commit") != self.commit:
+                raise GraphclInputError(
+                    f"{self.model_path} was written at commit {meta.get('git_commit')}, the checkout is at {self.commit}: "
+                    f"check out that commit to finish the run, or delete {self.meta_path.with_suffix('')}.* to start over")
+            if meta.get("config") != self.config:
+                raise GraphclInputError(f"{self.model_path} was written with another config: "
+                                        f"delete {self.meta_path.with_suffix('')}.* to start over")
+            self.resumed_from = int(load_checkpoint(self.model_path, "training")["epoch"]) + 1
+            meta["resumed"] = [*meta.get("resumed", []), {"at": now_iso(), "from_epoch": self.resumed_from}]
+            self.meta = meta
+            self._write_meta()
+            return self.model_path
+        self.meta = {"git_commit": self.commit, "config": self.config, "started_at": now_iso(), "resumed": []}
+        self._write_meta()
+        return None
+
+    def estimator_arguments(self) -> Dict[str, Any]:
+        """The estimator arguments that checkpoint the run and log its epochs."""
+        return {"checkpoint": str(self.model_path), "checkpoint_every": self.every, "epoch_log": str(self.log_path)}
+
+    def epoch_seconds(self) -> List[float]:
+        """The seconds of every epoch in the finished run's history, over all its processes
+        (epochs run again after a resume count once, in their last run)."""
+        rows = [json.loads(line) for line in self.log_path.read_text().splitlines() if line.strip()]
+        return [float(r["seconds"]) for r in sorted(rows, key=lambda r: r["epoch"])]
+
+    def provenance(self) -> Dict[str, Any]:
+        """What the seed's record adds: ``started_at`` (the first process's start) and
+        ``resumed`` (when each later process continued, and from which epoch), plus
+        ``checkpoint_every``."""
+        return {"started_at": self.meta["started_at"], "resumed": list(self.meta["resumed"]),
+                "checkpoint_every": self.every}
+
+    def _write_meta(self) -> None:
+        tmp = self.meta_path.with_name(self.meta_path.name + ".tmp")
+        tmp.write_text(json.dumps(self.meta, indent=1) + "\n")
+        os.replace(tmp, self.meta_path)

@@ -656,3 +656,56 @@ def test_pathsim_ties_study_scores_each_tie_order_and_maps_shuffled_ids_back(tmp
     assert pathsim_ties_study.main(["--datasets", "acm", "--out", str(out), "--allow-dirty", "--threads", "1"]) == 0
     rows = {r["metapath"]: r for r in json.loads(out.read_text())["rows"]}
     assert rows["PSP"]["k"] == 700 and rows["PSP"]["class_changes_along_ids"] == 35
+
+
+def test_meow_script_resumes_a_killed_seed_exactly(tmp_path):
+    """A seed killed after a checkpoint and run again with the same command ends with the record
+    of an uninterrupted run: same epochs, loss, labels and metrics; its first start and the
+    resume are recorded, and a resume from another commit is refused."""
+    wrapper = Path(__file__).resolve().parent / "meow_script_wrapper.py"
+    cfg = tmp_path / "meow.yaml"
+    cfg.write_text((ROOT / "experiments" / "configs" / "meow.yaml").read_text())
+    common = ["--method", "adameow", "--dataset", "freebase", "--epochs", "5", "--config", str(cfg), "--checkpoint-every", "2"]
+
+    def script(*args, kill=None):
+        pre = ["--kill-after-checkpoint", str(kill)] if kill is not None else []
+        return subprocess.run([sys.executable, str(wrapper), *pre, *common, *args], capture_output=True, text=True,
+                              timeout=TIMEOUT, env=ENV)
+
+    straight, resumed = tmp_path / "straight.json", tmp_path / "resumed.json"
+    proc = script("--seeds", "0", "--checkpoint-dir", str(tmp_path / "a"), "--out", str(straight))
+    assert proc.returncode == 0, proc.stderr
+    # the first sitting: the worker alone (as the script runs it), killed after epoch 1's checkpoint
+    worker = ["--seed", "0", "--checkpoint-dir", str(tmp_path / "b"), "--run-commit", "0123456789abcdef0123456789abcdef01234567"]
+    proc = script(*worker, kill=1)
+    assert proc.returncode == -9, proc.stderr
+    meta = json.loads((tmp_path / "b" / "adameow_freebase_seed0.json").read_text())
+    assert meta["resumed"] == [] and len((tmp_path / "b" / "adameow_freebase_seed0.epochs.jsonl").read_text().splitlines()) == 2
+    proc = script("--seeds", "0", "--checkpoint-dir", str(tmp_path / "b"), "--out", str(resumed))
+    assert proc.returncode == 0, proc.stderr
+    a, b = (json.loads(p.read_text())["runs"][0] for p in (straight, resumed))
+    assert b["resumed"][0]["from_epoch"] == 2 and b["started_at"] == meta["started_at"] and a["resumed"] == []
+    assert a["epochs"] == b["epochs"] == 5 and a["final_loss"] == b["final_loss"]
+    for key in ("acc", "nmi", "ari", "kmeans10_nmi", "classification"):
+        assert a[key] == b[key], key
+    assert b["git_commit"] == "0123456789abcdef0123456789abcdef01234567" and "--checkpoint-dir" in b["command"]
+    assert not set(b["estimator_params"]) & {"checkpoint", "checkpoint_every", "epoch_log"}
+    assert b["train_seconds"] == pytest.approx(sum(
+        json.loads(line)["seconds"] for line in (tmp_path / "b" / "adameow_freebase_seed0.epochs.jsonl").read_text().splitlines()))
+    # the same record continued from another commit is refused, naming the commit it needs
+    proc = script("--seed", "0", "--checkpoint-dir", str(tmp_path / "b"), "--run-commit", "f" * 40)
+    assert proc.returncode == 1 and "was written at commit 0123456789abcdef" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_seed_checkpoint_refuses_a_dirty_tree_and_another_config(tmp_path):
+    from graphcl.experiment import SeedCheckpoint
+
+    with pytest.raises(GraphclInputError, match="clean, committed tree"):
+        SeedCheckpoint(tmp_path, "meow_acm", 0, "abc-dirty", {})
+    ck = SeedCheckpoint(tmp_path, "meow_acm", 0, "abc", {"lr": 1e-3})
+    assert ck.begin() is None and json.loads(ck.meta_path.read_text())["git_commit"] == "abc"
+    ck.model_path.write_bytes(b"")  # a checkpoint is there: a resume compares the config first
+    with pytest.raises(GraphclInputError, match="another config"):
+        SeedCheckpoint(tmp_path, "meow_acm", 0, "abc", {"lr": 1e-2}).begin()
+    with pytest.raises(GraphclInputError, match="positive integer"):
+        SeedCheckpoint(tmp_path, "meow_acm", 0, "abc", {}, every=0)
