@@ -151,3 +151,42 @@ def test_words_in_a_forked_child_after_the_parent_used_the_pool():
         proc.kill()
         pytest.fail("the forked child hung on the parent's thread pool")
     assert proc.exitcode == 0 and queue.get(timeout=5) == expected
+
+
+@pytest.mark.parametrize("shape,dtype", [((1000, 64), torch.float32), ((2**20 + 7, 5), torch.float32), ((3, 5), torch.float64)])
+def test_output_and_gradient_bit_for_bit_the_masked_product(shape, dtype):
+    """The fused CPU path equals ``(x * keep) * scale`` and ``(g * scale) * keep`` to the bit (signed
+    zeros, inf, NaN included), on one thread and two, over several blocks and chunks."""
+    from graphcl.nn.dropout import _keep_mask
+
+    bits = torch.int64 if dtype == torch.float64 else torch.int32
+    threads = torch.get_num_threads()
+    try:
+        for t in (1, 2):
+            torch.set_num_threads(t)
+            x = torch.randn(*shape, dtype=dtype)
+            x.view(-1)[:3] = torch.tensor([-0.0, float("inf"), float("nan")], dtype=dtype)
+            x.requires_grad_(True)
+            torch.manual_seed(11)
+            out = dropout(x, 0.3)
+            g = torch.randn_like(out)
+            out.backward(g)
+            drop = round(0.3 * 65536)
+            torch.manual_seed(11)
+            keep = _keep_mask(x.shape, drop - 32768)
+            scale = 65536 / (65536 - drop)
+            assert torch.equal(out.detach().view(bits), ((x.detach() * keep) * scale).view(bits))
+            assert torch.equal(x.grad.view(bits), ((g * scale) * keep).view(bits))
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_autograd_keeps_only_the_byte_mask_and_refuses_double_backward():
+    x = torch.randn(1000, 64, requires_grad=True)
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        out = dropout(x, 0.2)
+    assert [(t.dtype, t.numel()) for t in saved] == [(torch.bool, x.numel())]
+    (grad,) = torch.autograd.grad((out ** 2).sum(), x, create_graph=True)  # the incoming gradient depends on x
+    with pytest.raises(RuntimeError, match="once_differentiable"):
+        grad.sum().backward()
