@@ -16,11 +16,7 @@ of :data:`BLOCK_WORDS` words, each block with its own stream (``SeedSequence(see
 filled in parallel on up to ``torch.get_num_threads()`` threads (NumPy releases the GIL): the
 same words for any thread count; the mask is compared block by block in the same threads. At
 ``10^6 × 64`` elements on two threads the mask takes about 40 ms instead of about 105 ms with
-torch's serial CPU generator. Each block is masked and scaled as soon as it is compared
-(:class:`_Dropout`), through a cache-sized float buffer: one pass over ``x``, where
-``(x * keep) * scale`` made two and first copied the whole byte mask to floats (torch's CPU
-type promotion); the backward pass does the same with the kept byte mask. The values are bit
-for bit those of that product. The seed is one draw from torch's default generator,
+torch's serial CPU generator. The seed is one draw from torch's default generator,
 so ``torch.manual_seed`` makes the mask reproducible and
 :func:`torch.utils.checkpoint.checkpoint`'s replay of the RNG state replays it. Off CPU (where
 the device generator is fast) it is ``F.dropout``.
@@ -37,7 +33,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
 from graphcl.errors import GraphclInputError
 
@@ -97,78 +92,18 @@ def random_words(count: int) -> torch.Tensor:
     return torch.from_numpy(out.view(np.int64))
 
 
-def _keep_mask(shape: torch.Size, threshold: int, then: Optional[Callable[[int, int, Tensor], None]] = None) -> Tensor:
+def _keep_mask(shape: torch.Size, threshold: int) -> torch.Tensor:
     """``random_words(ceil(n / 4)).view(int16)[:n].view(shape) >= threshold`` (``n`` elements),
-    computed block by block in the worker threads: no ``[n / 4]`` word tensor is kept.
-    ``then(lo, hi, keep[lo:hi])`` runs on each block's elements ``[lo, hi)`` as soon as they are
-    compared, in the same thread."""
+    computed block by block in the worker threads: no ``[n / 4]`` word tensor is kept."""
     n = math.prod(shape)
     keep = torch.empty(n, dtype=torch.bool)
 
     def compare(s: int, e: int, words: np.ndarray) -> None:
         lo, hi = s * _LANES, min(e * _LANES, n)
         torch.ge(torch.from_numpy(words.view(np.int16))[: hi - lo], threshold, out=keep[lo:hi])
-        if then is not None:
-            then(lo, hi, keep[lo:hi])
 
     _each_block((n + _LANES - 1) // _LANES, compare)
     return keep.view(shape)
-
-
-#: Elements per step of :func:`_masked_scale`: a float buffer that stays in cache, at most
-#: torch's grain size so that a call from a worker thread runs serially (no nested team).
-CHUNK = 1 << 15
-
-
-def _masked_scale(src: Tensor, keep: Tensor, scale: float, out: Tensor) -> None:
-    """``out = src * (keep ? scale : 0)`` for flat ``src``/``keep``/``out`` of one length, chunk by
-    chunk through a small buffer: one pass over ``src`` and ``out``. The values are bit for bit
-    ``(src * keep) * scale`` (``src * 1 = src``, and a zero keeps ``src``'s sign either way),
-    without materialising ``keep`` as floats the way a mixed-dtype ``src * keep`` does."""
-    n = src.numel()
-    buf = torch.empty(min(CHUNK, n), dtype=src.dtype)
-    for lo in range(0, n, CHUNK):
-        hi = min(lo + CHUNK, n)
-        m = buf[: hi - lo]
-        m.copy_(keep[lo:hi])
-        m.mul_(scale)
-        torch.mul(src[lo:hi], m, out=out[lo:hi])
-
-
-def _each_range(n: int, fn: Callable[[int, int], None]) -> None:
-    """``fn(lo, hi)`` over ``[0, n)`` in ranges of ``BLOCK_WORDS · 4`` elements, on up to
-    ``torch.get_num_threads()`` worker threads."""
-    step = BLOCK_WORDS * _LANES
-    ranges = [(lo, min(lo + step, n)) for lo in range(0, n, step)]
-    workers = min(torch.get_num_threads(), len(ranges))
-    if workers <= 1:
-        for lo, hi in ranges:
-            fn(lo, hi)
-    else:
-        list(_pool(workers).map(lambda r: fn(*r), ranges))
-
-
-class _Dropout(torch.autograd.Function):
-    """The CPU dropout: the mask's bytes and the masked, scaled output made block by block in the
-    worker threads (one pass over ``x``); autograd keeps the one-byte mask."""
-
-    @staticmethod
-    def forward(ctx, x: Tensor, threshold: int, scale: float) -> Tensor:  # type: ignore[override]
-        src = x.detach().contiguous().view(-1)
-        out = torch.empty_like(src)
-        keep = _keep_mask(x.shape, threshold, lambda lo, hi, k: _masked_scale(src[lo:hi], k, scale, out[lo:hi]))
-        ctx.save_for_backward(keep.view(-1))
-        ctx.scale = scale
-        return out.view(x.shape)
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad: Tensor):  # type: ignore[override]
-        (keep,) = ctx.saved_tensors
-        g = grad.contiguous().view(-1)
-        out = torch.empty_like(g)
-        _each_range(g.numel(), lambda lo, hi: _masked_scale(g[lo:hi], keep[lo:hi], ctx.scale, out[lo:hi]))
-        return out.view(grad.shape), None, None
 
 
 def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
@@ -192,4 +127,5 @@ def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
     drop = round(p * _SCALE)
     if drop == 0:
         return x
-    return _Dropout.apply(x, drop - _SCALE // 2, _SCALE / (_SCALE - drop))
+    keep = _keep_mask(x.shape, drop - _SCALE // 2)
+    return (x * keep).mul_(_SCALE / (_SCALE - drop))
