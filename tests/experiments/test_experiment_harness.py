@@ -709,3 +709,15 @@ def test_seed_checkpoint_refuses_a_dirty_tree_and_another_config(tmp_path):
         SeedCheckpoint(tmp_path, "meow_acm", 0, "abc", {"lr": 1e-2}).begin()
     with pytest.raises(GraphclInputError, match="positive integer"):
         SeedCheckpoint(tmp_path, "meow_acm", 0, "abc", {}, every=0)
+
+
+@pytest.mark.parametrize("extra,message", [(["--method", "kmeans_smoothed"], "does not train"),
+                                           (["--method", "meow", "--checkpoint-every", "0"], "at least 1")])
+def test_meow_script_rejects_bad_checkpoint_options(tmp_path, extra, message):
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / "meow.py"), *extra, "--dataset", "acm", "--seeds", "0",
+         "--checkpoint-dir", str(tmp_path / "ck"), "--out", str(tmp_path / "out.json")],
+        capture_output=True, text=True, timeout=TIMEOUT, env=ENV,
+    )
+    assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "ck").exists() and not (tmp_path / "out.json").exists()
