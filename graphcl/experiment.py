@@ -691,9 +691,9 @@ class SeedCheckpoint:
     (AdaMEOW's 3,000 AMiner epochs) can stop and continue where it stopped.
 
     Three files, named after ``name`` and the seed: ``<name>_seed<S>.pt`` (the estimator's
-    training checkpoint, written every ``every`` epochs and after the last), ``…​.epochs.jsonl``
+    training checkpoint, written every ``every`` epochs and after the last), ``<name>_seed<S>.epochs.jsonl``
     (its per-epoch log: loss terms and seconds, each epoch once even when a resume runs some
-    again) and ``…​.json`` (the run's provenance: the commit and config it was started with, its
+    again) and ``<name>_seed<S>.json`` (the run's provenance: the commit and config it was started with, its
     first start time and each resume). The estimator's resume is exact (modules, optimizer,
     RNG, loss history), so a resumed seed ends with the weights, embedding and labels that one
     uninterrupted process would have given.
