@@ -245,7 +245,8 @@ def main(argv=None) -> int:
             cfg[epochs_key(cfg)] = args.epochs
         if args.features:
             cfg["features"] = args.features
-        args.run_name = f"{args.method}_{args.dataset}{homogeneous_runner.ablation_suffix(overrides)}"
+        suffix = homogeneous_runner.ablation_suffix(overrides)
+        args.run_name = f"{args.method}_{args.dataset}{suffix}"
         if args.checkpoint_dir and args.method in BASELINES:
             raise GraphclInputError(f"--checkpoint-dir: {args.method} does not train (nothing to resume)")
         if args.checkpoint_every < 1:
@@ -262,12 +263,9 @@ def main(argv=None) -> int:
             worker += ["--features", args.features]
         for pair in args.overrides:
             worker += ["--set", pair]
-        if args.checkpoint_dir:
-            worker += ["--checkpoint-dir", str(Path(args.checkpoint_dir).resolve()), "--checkpoint-every",
-                       str(args.checkpoint_every)]
         name = args.dataset if args.method not in BASELINES else f"{args.dataset}_hetero"
         config_out = HERE / "results" / args.method / f"{name}.json"
-        ablation_out = HERE / "results" / "ablations" / f"{args.method}_{name}{homogeneous_runner.ablation_suffix(overrides)}.json"
+        ablation_out = HERE / "results" / "ablations" / f"{args.method}_{name}{suffix}.json"
         out = Path(args.out) if args.out else (ablation_out if overrides else config_out)
         if overrides and out.resolve() == config_out.resolve():  # an ablation never replaces the config's results
             raise GraphclInputError(f"--set writes an ablation: give --out another file than {config_out}")
@@ -279,8 +277,9 @@ def main(argv=None) -> int:
                                 started_at=started, device=args.device, commit=commit, argv=invocation,
                                 extra={"family": "heterogeneous", **({"overrides": overrides} if overrides else {})})
 
-        if args.checkpoint_dir:
-            worker += ["--run-commit", commit]
+        if args.checkpoint_dir:  # the worker's record names the commit this process checked
+            worker += ["--checkpoint-dir", str(Path(args.checkpoint_dir).resolve()), "--checkpoint-every",
+                       str(args.checkpoint_every), "--run-commit", commit]
         invocation = [str(Path(__file__)), *(sys.argv[1:] if argv is None else argv)]
         runs = run_seeds_in_subprocesses(worker, args.seeds, on_run=save, commit=commit, allow_dirty=dirty,
                                          threads=args.threads, argv=invocation)

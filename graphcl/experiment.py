@@ -730,7 +730,6 @@ class SeedCheckpoint:
         self.commit = commit
         self.config = json.loads(json.dumps(dict(config), default=str))
         self.meta: Dict[str, Any] = {}
-        self.resumed_from: Optional[int] = None
 
     def begin(self) -> Optional[Path]:
         """Start or continue the run: the training checkpoint to resume from, or ``None`` for a
@@ -751,8 +750,8 @@ class SeedCheckpoint:
             if meta.get("config") != self.config:
                 raise GraphclInputError(f"{self.model_path} was written with another config: "
                                         f"delete {self.meta_path.with_suffix('')}.* to start over")
-            self.resumed_from = int(load_checkpoint(self.model_path, "training")["epoch"]) + 1
-            meta["resumed"] = [*meta.get("resumed", []), {"at": now_iso(), "from_epoch": self.resumed_from}]
+            from_epoch = int(load_checkpoint(self.model_path, "training")["epoch"]) + 1
+            meta["resumed"] = [*meta.get("resumed", []), {"at": now_iso(), "from_epoch": from_epoch}]
             self.meta = meta
             self._write_meta()
             return self.model_path

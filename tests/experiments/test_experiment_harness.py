@@ -663,6 +663,7 @@ def test_meow_script_resumes_a_killed_seed_exactly(tmp_path):
     of an uninterrupted run: same epochs, loss, labels and metrics; its first start and the
     resume are recorded, and a resume from another commit is refused."""
     wrapper = Path(__file__).resolve().parent / "meow_script_wrapper.py"
+    fake = "0123456789abcdef0123456789abcdef01234567"  # the wrapper's FAKE_COMMIT
     cfg = tmp_path / "meow.yaml"
     cfg.write_text((ROOT / "experiments" / "configs" / "meow.yaml").read_text())
     common = ["--method", "adameow", "--dataset", "freebase", "--epochs", "5", "--config", str(cfg), "--checkpoint-every", "2"]
@@ -676,7 +677,7 @@ def test_meow_script_resumes_a_killed_seed_exactly(tmp_path):
     proc = script("--seeds", "0", "--checkpoint-dir", str(tmp_path / "a"), "--out", str(straight))
     assert proc.returncode == 0, proc.stderr
     # the first sitting: the worker alone (as the script runs it), killed after epoch 1's checkpoint
-    worker = ["--seed", "0", "--checkpoint-dir", str(tmp_path / "b"), "--run-commit", "0123456789abcdef0123456789abcdef01234567"]
+    worker = ["--seed", "0", "--checkpoint-dir", str(tmp_path / "b"), "--run-commit", fake]
     proc = script(*worker, kill=1)
     assert proc.returncode == -9, proc.stderr
     meta = json.loads((tmp_path / "b" / "adameow_freebase_seed0.json").read_text())
@@ -688,13 +689,13 @@ def test_meow_script_resumes_a_killed_seed_exactly(tmp_path):
     assert a["epochs"] == b["epochs"] == 5 and a["final_loss"] == b["final_loss"]
     for key in ("acc", "nmi", "ari", "kmeans10_nmi", "classification"):
         assert a[key] == b[key], key
-    assert b["git_commit"] == "0123456789abcdef0123456789abcdef01234567" and "--checkpoint-dir" in b["command"]
+    assert b["git_commit"] == fake and "--checkpoint-dir" in b["command"]
     assert not set(b["estimator_params"]) & {"checkpoint", "checkpoint_every", "epoch_log"}
     assert b["train_seconds"] == pytest.approx(sum(
         json.loads(line)["seconds"] for line in (tmp_path / "b" / "adameow_freebase_seed0.epochs.jsonl").read_text().splitlines()))
     # the same record continued from another commit is refused, naming the commit it needs
     proc = script("--seed", "0", "--checkpoint-dir", str(tmp_path / "b"), "--run-commit", "f" * 40)
-    assert proc.returncode == 1 and "was written at commit 0123456789abcdef" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 1 and f"was written at commit {fake}" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_seed_checkpoint_refuses_a_dirty_tree_and_another_config(tmp_path):
